@@ -1,0 +1,175 @@
+"""Pure ASGI middleware: request id, access log, security headers, body-size limit,
+query-operator guard and the last-resort 500 handler."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+import structlog
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.context import request_id_var
+from app.core.exceptions import error_body
+
+access_log = structlog.get_logger("app.access")
+error_log = structlog.get_logger("app.errors")
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive` once the streamed body passes the limit. An HTTPException so
+    FastAPI's body parsing re-raises it instead of turning it into a 400."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="The request body is too large.")
+
+
+class RequestContextMiddleware:
+    """Outermost app middleware: everything inside it is timed, logged and error-shaped."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        unlimited_prefixes: tuple[str, ...] = (),
+        hsts: bool = False,
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.unlimited_prefixes = unlimited_prefixes
+        self.security_headers: list[tuple[bytes, bytes]] = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if hsts:
+            self.security_headers.append(
+                (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = self._request_id(scope)
+        token = request_id_var.set(request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        state: dict[str, Any] = {"status": 500, "started": False}
+        scope.setdefault("state", {})
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["started"] = True
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                existing = {name.lower() for name, _ in headers}
+                headers.extend(h for h in self.security_headers if h[0] not in existing)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            rejection = self._reject(scope)
+            if rejection is not None:
+                await self._send_error(send_wrapper, *rejection)
+            else:
+                await self.app(scope, self._limited(scope, receive), send_wrapper)
+        except BodyTooLarge:
+            if not state["started"]:
+                await self._send_error(
+                    send_wrapper, 413, "PAYLOAD_TOO_LARGE", "The request body is too large."
+                )
+        except Exception as exc:  # the last resort: log it, never leak it
+            error_log.error("unhandled_error", exc_info=exc, path=scope.get("path"))
+            if not state["started"]:
+                await self._send_error(
+                    send_wrapper, 500, "INTERNAL_ERROR", "An unexpected error occurred."
+                )
+        finally:
+            access_log.info(
+                "request",
+                method=scope.get("method"),
+                path=scope.get("path"),
+                status=state["status"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                user_id=scope["state"].get("user_id"),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+            request_id_var.reset(token)
+
+    @staticmethod
+    def _request_id(scope: Scope) -> str:
+        for name, value in scope.get("headers", []):
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                if _REQUEST_ID_RE.match(candidate):
+                    return candidate
+                break
+        return uuid.uuid4().hex
+
+    def _reject(self, scope: Scope) -> tuple[int, str, str, list[Any]] | None:
+        query = scope.get("query_string", b"").decode("latin-1")
+        if query:
+            bad = [k for k, _ in parse_qsl(query, keep_blank_values=True) if "$" in k or "[" in k]
+            if bad:
+                return (
+                    422,
+                    "INVALID_QUERY",
+                    "Query parameter names may not contain '$' or '['.",
+                    [{"loc": ["query", k], "msg": "operator syntax is not accepted"} for k in bad],
+                )
+        if scope["path"].startswith(self.unlimited_prefixes):
+            return None
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    return (400, "BAD_REQUEST", "Invalid Content-Length header.", [])
+                if length > self.max_body_bytes:
+                    return (413, "PAYLOAD_TOO_LARGE", "The request body is too large.", [])
+        return None
+
+    def _limited(self, scope: Scope, receive: Receive) -> Receive:
+        if scope["path"].startswith(self.unlimited_prefixes):
+            return receive
+        received = 0
+        limit = self.max_body_bytes
+
+        async def wrapped() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        return wrapped
+
+    @staticmethod
+    async def _send_error(
+        send: Send, status: int, code: str, message: str, details: list[Any] | None = None
+    ) -> None:
+        body = json.dumps(error_body(status, code, message, details)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

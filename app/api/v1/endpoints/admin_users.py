@@ -1,0 +1,67 @@
+"""User administration (admin only; the role check is on the admin router)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.api.deps import AdminUser, PageDep, SettingsDep
+from app.core.pagination import Page
+from app.models.user import Role
+from app.schemas.common import error_responses
+from app.schemas.user import AdminUserRead, AdminUserUpdate, UserStatus
+from app.services import users as user_service
+
+router = APIRouter(prefix="/users", tags=["admin"], responses=error_responses(404))
+
+
+@router.get("", operation_id="admin_users_list", response_model=Page[AdminUserRead])
+async def list_users(
+    _: AdminUser,
+    page: PageDep,
+    role: Role | None = None,
+    status_: Annotated[UserStatus | None, Query(alias="status")] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in e-mail or name.")] = None,
+    sort: Annotated[str, Query(description="-created_at, created_at or email")] = "-created_at",
+) -> Page[AdminUserRead]:
+    users, cursor, total = await user_service.admin_list(
+        role=role, status=status_, q=q, sort=sort, page=page
+    )
+    return Page(items=[AdminUserRead.from_doc(u) for u in users], next_cursor=cursor, total=total)
+
+
+@router.get("/{user_id}", operation_id="admin_users_get", response_model=AdminUserRead)
+async def get_user(_: AdminUser, user_id: str) -> AdminUserRead:
+    return AdminUserRead.from_doc(await user_service.admin_get(user_id))
+
+
+@router.patch(
+    "/{user_id}",
+    operation_id="admin_users_update",
+    response_model=AdminUserRead,
+    responses=error_responses(409),
+)
+async def update_user(
+    actor: AdminUser, user_id: str, body: AdminUserUpdate, settings: SettingsDep
+) -> AdminUserRead:
+    """Change role or active flag; either change ends the user's sessions at once."""
+    return AdminUserRead.from_doc(await user_service.admin_update(settings, actor, user_id, body))
+
+
+@router.post("/{user_id}/unlock", operation_id="admin_users_unlock", response_model=AdminUserRead)
+async def unlock_user(actor: AdminUser, user_id: str) -> AdminUserRead:
+    return AdminUserRead.from_doc(await user_service.admin_unlock(actor, user_id))
+
+
+@router.post(
+    "/{user_id}/force-password-reset",
+    operation_id="admin_users_force_password_reset",
+    response_model=AdminUserRead,
+    status_code=status.HTTP_200_OK,
+)
+async def force_password_reset(
+    actor: AdminUser, user_id: str, settings: SettingsDep
+) -> AdminUserRead:
+    """Ends the user's sessions, blocks login until reset and e-mails a reset link."""
+    return AdminUserRead.from_doc(
+        await user_service.admin_force_password_reset(settings, actor, user_id)
+    )

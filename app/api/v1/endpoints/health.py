@@ -1,0 +1,23 @@
+"""Liveness and readiness probes."""
+
+from fastapi import APIRouter, Request
+
+from app.core.exceptions import ServiceUnavailable
+from app.schemas.common import error_responses
+from app.schemas.health import Health
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("/live", operation_id="health_live", response_model=Health)
+async def live() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready", operation_id="health_ready", response_model=Health, responses=error_responses(503)
+)
+async def ready(request: Request) -> Health:
+    if not await request.app.state.database.ping():
+        raise ServiceUnavailable("The database does not answer.", code="DATABASE_UNAVAILABLE")
+    return Health(status="ok", database="ok")

@@ -1,0 +1,133 @@
+"""Application settings, read once from the environment and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class StorageBackend(StrEnum):
+    local = "local"
+    azure = "azure"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    environment: Environment = Environment.development
+    app_name: str = "RunWei API"
+    log_level: str = "INFO"
+
+    # Security / tokens
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)
+    jwt_issuer: str = "runwei-api"
+    jwt_audience: str = "runwei-spa"
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    email_token_hours: int = Field(default=48, ge=1)
+    reset_token_minutes: int = Field(default=60, ge=5)
+    login_max_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    password_hash_memory_kib: int = Field(default=19456, ge=1024)
+    password_hash_rounds: int = Field(default=2, ge=1)
+
+    # Database
+    mongodb_url: SecretStr | None = None
+    mongodb_db: str = "runwei"
+
+    # HTTP
+    cors_origins: Annotated[list[str], NoDecode] = [
+        "http://localhost:5173",
+        "http://127.0.0.1:5173",
+    ]
+    cors_allow_credentials: bool = True
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    public_base_url: str = "http://127.0.0.1:8000"
+    frontend_url: str = "http://localhost:5173"
+
+    # Rate limits (slowapi / limits notation)
+    rate_limit_enabled: bool = True
+    rate_limit_storage_uri: str = "memory://"
+    rate_limit_login: str = "20/minute"
+    rate_limit_login_account: str = "10/minute"
+    rate_limit_register: str = "10/minute"
+    rate_limit_forgot_password: str = "5/minute"  # noqa: S105 - a rate, not a secret
+    rate_limit_refresh: str = "30/minute"
+
+    # Email
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    email_from: str = "RunWei <no-reply@runwei.example>"
+
+    # Bootstrap
+    first_admin_email: str | None = None
+    first_admin_password: SecretStr | None = None
+    seed_demo_data: bool = True
+
+    # Media storage
+    storage_backend: StorageBackend = StorageBackend.local
+    storage_local_dir: Path = Path("var/media")
+    azure_storage_connection_string: SecretStr | None = None
+    azure_storage_account_url: str | None = None
+    azure_storage_container: str = "media"
+    media_sas_minutes: int = Field(default=10, ge=1, le=60)
+    media_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    media_max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    media_max_image_pixels: int = Field(default=40_000_000, ge=1)
+
+    @field_validator("cors_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            raise ValueError("CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true")
+        if self.environment is Environment.production:
+            key = self.secret_key.get_secret_value()
+            if key == DEFAULT_SECRET_KEY:
+                raise ValueError("SECRET_KEY is the development default; set a real secret")
+            if len(key.encode()) < 32:
+                raise ValueError("SECRET_KEY must be at least 32 bytes in production")
+            if self.mongodb_url is None:
+                raise ValueError("MONGODB_URL is required in production (no in-memory database)")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.mongodb_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

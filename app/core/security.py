@@ -1,0 +1,160 @@
+"""Password hashing (argon2 through passlib) and JWTs (python-jose, HS256)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from anyio import to_thread
+from jose import JWTError, jwt
+from passlib.context import CryptContext
+
+from app.core.config import Settings
+
+ALGORITHM = "HS256"
+
+
+class TokenType(StrEnum):
+    access = "access"
+    refresh = "refresh"
+
+
+@lru_cache(maxsize=4)
+def _pwd_context(memory_kib: int, rounds: int) -> CryptContext:
+    return CryptContext(
+        schemes=["argon2"],
+        argon2__memory_cost=memory_kib,
+        argon2__rounds=rounds,
+        argon2__parallelism=1,
+    )
+
+
+def pwd_context(settings: Settings) -> CryptContext:
+    return _pwd_context(settings.password_hash_memory_kib, settings.password_hash_rounds)
+
+
+async def hash_password(settings: Settings, password: str) -> str:
+    """Hash off the event loop: argon2 is deliberately slow."""
+    return await to_thread.run_sync(pwd_context(settings).hash, password)
+
+
+async def verify_password(settings: Settings, password: str, hashed: str | None) -> bool:
+    """Verify against `hashed`, or against a dummy hash so unknown users cost the same time."""
+    ctx = pwd_context(settings)
+    target = hashed or _dummy_hash(settings.password_hash_memory_kib, settings.password_hash_rounds)
+    ok = await to_thread.run_sync(ctx.verify, password, target)
+    return bool(ok) and hashed is not None
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(memory_kib: int, rounds: int) -> str:
+    return str(_pwd_context(memory_kib, rounds).hash(secrets.token_urlsafe(16)))
+
+
+def new_token_id() -> str:
+    return uuid.uuid4().hex
+
+
+def random_secret() -> str:
+    """A URL-safe single-use secret (e-mail verification, password reset)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_secret(value: str) -> str:
+    """Secrets are stored only as SHA-256 digests (high-entropy, so no salt is needed)."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    sub: str
+    role: str
+    type: TokenType
+    jti: str
+    sid: str
+    iat: datetime
+    exp: datetime
+
+
+def create_token(
+    settings: Settings,
+    *,
+    subject: str,
+    role: str,
+    token_type: TokenType,
+    session_id: str,
+    jti: str | None = None,
+    now: datetime | None = None,
+) -> tuple[str, TokenClaims]:
+    now = now or datetime.now(UTC)
+    if token_type is TokenType.access:
+        lifetime = timedelta(minutes=settings.access_token_minutes)
+    else:
+        lifetime = timedelta(days=settings.refresh_token_days)
+    claims = TokenClaims(
+        sub=subject,
+        role=role,
+        type=token_type,
+        jti=jti or new_token_id(),
+        sid=session_id,
+        iat=now.replace(microsecond=0),
+        exp=(now + lifetime).replace(microsecond=0),
+    )
+    payload: dict[str, Any] = {
+        "sub": claims.sub,
+        "role": claims.role,
+        "type": claims.type.value,
+        "jti": claims.jti,
+        "sid": claims.sid,
+        "iat": int(claims.iat.timestamp()),
+        "exp": int(claims.exp.timestamp()),
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+    }
+    token = jwt.encode(payload, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+    return token, claims
+
+
+class InvalidToken(Exception):
+    """The token is malformed, tampered, expired or of the wrong kind."""
+
+
+def decode_token(settings: Settings, token: str, expected_type: TokenType) -> TokenClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={
+                "require_exp": True,
+                "require_iat": True,
+                "require_sub": True,
+                "require_jti": True,
+                "require_aud": True,
+                "require_iss": True,
+            },
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+    if payload.get("type") != expected_type.value:
+        raise InvalidToken("wrong token type")
+    try:
+        return TokenClaims(
+            sub=str(payload["sub"]),
+            role=str(payload["role"]),
+            type=TokenType(payload["type"]),
+            jti=str(payload["jti"]),
+            sid=str(payload["sid"]),
+            iat=datetime.fromtimestamp(int(payload["iat"]), UTC),
+            exp=datetime.fromtimestamp(int(payload["exp"]), UTC),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidToken("missing claims") from exc

@@ -1,0 +1,95 @@
+"""Application factory: settings, logging, middleware, routers and the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
+from pydantic import ValidationError
+
+from app.api.middleware import RequestContextMiddleware
+from app.api.v1.router import api_router
+from app.core.config import Settings, get_settings
+from app.core.exceptions import register_exception_handlers
+from app.core.logging import configure_logging
+from app.core.openapi import build_openapi
+from app.core.ratelimit import configure_limiter
+from app.db.session import connect
+from app.services import bootstrap
+
+log = structlog.get_logger("app")
+
+DESCRIPTION = """RunWei connects entrepreneurs and small-business owners with opportunities
+(grants, loans, equity, accelerators, competitions), events, and the organisations and
+partners that publish them.
+
+Every error has the shape `{"error": {"code", "message", "details"}, "request_id"}`.
+Lists use keyset pagination: `?limit=&cursor=` → `{"items", "next_cursor", "total"}`."""
+
+
+def load_settings() -> Settings:
+    """Settings, or exit with a one-line reason (e.g. a weak SECRET_KEY in production)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            str(err.get("msg", "")).removeprefix("Value error, ") for err in exc.errors()
+        )
+        raise SystemExit(f"configuration error: {reasons}") from None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = await connect(settings)
+        app.state.database = database
+        await bootstrap.prepare(settings)
+        log.info("app_started", environment=settings.environment.value)
+        try:
+            yield
+        finally:
+            database.close()
+            log.info("app_stopped")
+
+    app = FastAPIOffline(
+        title=settings.app_name,
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    app.state.settings = settings
+    app.state.limiter = configure_limiter(settings)
+    register_exception_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "If-None-Match",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+        max_age=600,
+    )
+    app.add_middleware(
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        unlimited_prefixes=("/api/v1/media",),
+        hsts=settings.is_production,
+    )
+    app.include_router(api_router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,6 @@
+from pydantic import BaseModel
+
+
+class Health(BaseModel):
+    status: str
+    database: str | None = None

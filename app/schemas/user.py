@@ -1,0 +1,91 @@
+"""User request/response models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, EmailStr, Field, field_validator
+
+from app.models.user import Role, User
+from app.schemas.common import InputModel
+
+PASSWORD_FIELD = Field(min_length=1, max_length=1024, description="10–128 characters.")
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+class UserRead(BaseModel):
+    id: str
+    email: str
+    full_name: str
+    role: Role
+    is_active: bool
+    is_verified: bool
+    created_at: datetime
+    last_login_at: datetime | None = None
+
+    @classmethod
+    def from_doc(cls, user: User) -> UserRead:
+        return cls(
+            id=str(user.id),
+            email=user.email,
+            full_name=user.full_name,
+            role=user.role,
+            is_active=user.is_active,
+            is_verified=user.is_verified,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+class AdminUserRead(UserRead):
+    failed_logins: int
+    locked_until: datetime | None = None
+    password_reset_required: bool
+    updated_at: datetime
+
+    @classmethod
+    def from_doc(cls, user: User) -> AdminUserRead:
+        return cls(
+            **UserRead.from_doc(user).model_dump(),
+            failed_logins=user.failed_logins,
+            locked_until=user.locked_until,
+            password_reset_required=user.password_reset_required,
+            updated_at=user.updated_at,
+        )
+
+
+class UserCreate(InputModel):
+    email: EmailStr
+    password: str = PASSWORD_FIELD
+    full_name: str = Field(min_length=1, max_length=120)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return normalise_email(value)
+
+
+class UserUpdateMe(InputModel):
+    """What a user may change on their own account. Anything else is a 422."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=120)
+
+
+class PasswordChange(InputModel):
+    current_password: str = PASSWORD_FIELD
+    new_password: str = PASSWORD_FIELD
+
+
+class UserStatus(StrEnum):
+    active = "active"
+    inactive = "inactive"
+    locked = "locked"
+
+
+class AdminUserUpdate(InputModel):
+    role: Role | None = None
+    is_active: bool | None = None

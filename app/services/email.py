@@ -1,0 +1,62 @@
+"""The one e-mail service: SMTP when configured, otherwise the outbox collection."""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from app.core.config import Settings
+from app.models.email import OutboxEmail
+
+log = structlog.get_logger("app.email")
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates" / "email"),
+    undefined=StrictUndefined,
+    autoescape=False,  # noqa: S701 - plain-text e-mails, never rendered as HTML
+)
+_background: set[asyncio.Task[None]] = set()
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    return _templates.get_template(f"{template}.txt").render(**context)
+
+
+async def _deliver_smtp(settings: Settings, message: EmailMessage, template: str) -> None:
+    try:
+        await aiosmtplib.send(
+            message,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            start_tls=settings.smtp_starttls,
+            timeout=15,
+        )
+        log.info("email_sent", template=template)
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        log.error("email_failed", template=template, error=type(exc).__name__)
+
+
+async def send(settings: Settings, to: str, subject: str, template: str, **context: Any) -> None:
+    """Send a templated plain-text e-mail. Never logs the body (it carries secrets)."""
+    body = render(template, context)
+    if settings.smtp_host:
+        message = EmailMessage()
+        message["From"] = settings.email_from
+        message["To"] = to
+        message["Subject"] = subject
+        message.set_content(body)
+        # Delivered in the background so response times do not reveal whether we sent mail.
+        task = asyncio.create_task(_deliver_smtp(settings, message, template))
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+        return
+    await OutboxEmail(to=to, subject=subject, body=body, template=template).insert()
+    log.info("email_queued_to_outbox", template=template, note="no SMTP_HOST; see email_outbox")

@@ -1,0 +1,227 @@
+"""The caller's own account, user administration and the first admin."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sys
+from typing import Any
+
+import structlog
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+
+from app.core.config import Settings
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
+from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.security import hash_password, verify_password
+from app.models.base import utcnow
+from app.models.user import Role, User
+from app.schemas.user import AdminUserUpdate, UserStatus, UserUpdateMe
+from app.services import auth, sessions
+from app.services.auth import Principal
+from app.services.passwords import check_password
+
+log = structlog.get_logger("app.users")
+
+USER_SORTS = {
+    "-created_at": SortSpec("-created_at", "created_at", -1),
+    "created_at": SortSpec("created_at", "created_at", 1),
+    "email": SortSpec("email", "email", 1),
+}
+
+
+def parse_id(value: str, what: str = "user") -> PydanticObjectId:
+    try:
+        return PydanticObjectId(value)
+    except (InvalidId, TypeError, ValueError) as exc:
+        raise NotFound(f"The {what} was not found.", code=f"{what.upper()}_NOT_FOUND") from exc
+
+
+async def _load(user_id: PydanticObjectId | str) -> User:
+    oid = parse_id(str(user_id))
+    user = await User.get(oid)
+    if user is None:
+        raise NotFound("The user was not found.", code="USER_NOT_FOUND")
+    return user
+
+
+# --- me ---------------------------------------------------------------------------------------
+
+
+async def get_me(principal: Principal) -> User:
+    return await _load(principal.id)
+
+
+async def update_me(principal: Principal, data: UserUpdateMe) -> User:
+    user = await _load(principal.id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if changes:
+        await user.set({**changes, "updated_at": utcnow()})
+    return user
+
+
+async def change_password(
+    settings: Settings, principal: Principal, current_password: str, new_password: str
+) -> None:
+    user = await _load(principal.id)
+    if not await verify_password(settings, current_password, user.password_hash):
+        raise ValidationFailed(
+            "The current password is incorrect.",
+            code="INVALID_CURRENT_PASSWORD",
+            details=[
+                {"loc": ["body", "current_password"], "msg": "incorrect", "type": "value_error"}
+            ],
+        )
+    check_password(new_password, user.email)
+    await user.set(
+        {
+            "password_hash": await hash_password(settings, new_password),
+            "password_changed_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+    )
+    revoked = await sessions.revoke_all(settings, user.id, "password_change", keep=principal.sid)  # type: ignore[arg-type]
+    log.info("password_changed", user_id=str(user.id), other_sessions_revoked=revoked)
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+async def admin_list(
+    *,
+    role: Role | None,
+    status: UserStatus | None,
+    q: str | None,
+    sort: str,
+    page: PageParams,
+) -> tuple[list[User], str | None, int | None]:
+    if sort not in USER_SORTS:
+        raise ValidationFailed(
+            "Unknown sort key.",
+            code="INVALID_SORT",
+            details=[{"loc": ["query", "sort"], "msg": f"one of {sorted(USER_SORTS)}"}],
+        )
+    filters: dict[str, Any] = {}
+    if role:
+        filters["role"] = role.value
+    if status is UserStatus.active:
+        filters["is_active"] = True
+    elif status is UserStatus.inactive:
+        filters["is_active"] = False
+    elif status is UserStatus.locked:
+        filters["locked_until"] = {"$gt": utcnow()}
+    if q:
+        pattern = re.escape(q.strip())
+        filters["$or"] = [
+            {"email": {"$regex": pattern, "$options": "i"}},
+            {"full_name": {"$regex": pattern, "$options": "i"}},
+        ]
+    return await paginate(User, filters, USER_SORTS[sort], page)
+
+
+async def admin_get(user_id: str) -> User:
+    return await _load(user_id)
+
+
+async def _active_admins() -> int:
+    return await User.find(User.role == Role.admin, User.is_active == True).count()  # noqa: E712
+
+
+async def admin_update(
+    settings: Settings, actor: Principal, user_id: str, data: AdminUserUpdate
+) -> User:
+    user = await _load(user_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        return user
+    new_role = changes.get("role", user.role)
+    new_active = changes.get("is_active", user.is_active)
+    loses_admin = (
+        user.role is Role.admin
+        and user.is_active
+        and (new_role is not Role.admin or not new_active)
+    )
+    if loses_admin and await _active_admins() <= 1:
+        raise Conflict("The last active admin cannot be demoted or deactivated.", code="LAST_ADMIN")
+    before = {"role": user.role.value, "is_active": user.is_active}
+    await user.set({**changes, "updated_at": utcnow()})
+    if new_role != before["role"] or new_active != before["is_active"]:
+        # Tokens carry the role, and a deactivated user must be out at once.
+        await sessions.revoke_all(settings, user.id, "admin_change")  # type: ignore[arg-type]
+    log.info(
+        "user_updated_by_admin",
+        actor_id=str(actor.id),
+        user_id=str(user.id),
+        before=before,
+        after={"role": user.role.value, "is_active": user.is_active},
+    )
+    return user
+
+
+async def admin_unlock(actor: Principal, user_id: str) -> User:
+    user = await _load(user_id)
+    await user.set({"failed_logins": 0, "locked_until": None, "updated_at": utcnow()})
+    log.info("user_unlocked", actor_id=str(actor.id), user_id=str(user.id))
+    return user
+
+
+async def admin_force_password_reset(settings: Settings, actor: Principal, user_id: str) -> User:
+    user = await _load(user_id)
+    await user.set({"password_reset_required": True, "updated_at": utcnow()})
+    await sessions.revoke_all(settings, user.id, "forced_password_reset")  # type: ignore[arg-type]
+    await auth.send_password_reset(settings, user)
+    log.info("password_reset_forced", actor_id=str(actor.id), user_id=str(user.id))
+    return user
+
+
+# --- bootstrap --------------------------------------------------------------------------------
+
+
+async def create_user(
+    settings: Settings, email: str, password: str, full_name: str, role: Role, *, check: bool = True
+) -> User:
+    email = email.strip().lower()
+    if check:
+        check_password(password, email)
+    user = User(
+        email=email,
+        full_name=full_name,
+        password_hash=await hash_password(settings, password),
+        role=role,
+        is_verified=True,
+        password_changed_at=utcnow(),
+    )
+    await user.insert()
+    return user
+
+
+async def ensure_first_admin(settings: Settings) -> User | None:
+    """Create the first admin when none exists: from FIRST_ADMIN_* or, on the embedded
+    backend with demo data on, a generated demo admin whose password is printed once."""
+    if await User.find(User.role == Role.admin).count():
+        return None
+    if settings.first_admin_email and settings.first_admin_password:
+        user = await create_user(
+            settings,
+            settings.first_admin_email,
+            settings.first_admin_password.get_secret_value(),
+            "Administrator",
+            Role.admin,
+        )
+        log.info("first_admin_created", user_id=str(user.id))
+        return user
+    if settings.embedded_database and settings.seed_demo_data:
+        password = secrets.token_urlsafe(12)
+        user = await create_user(
+            settings, "admin@runwei.local", password, "Demo Admin", Role.admin, check=False
+        )
+        # Printed straight to the console, never through the log pipeline.
+        print(  # noqa: T201
+            "\n  RunWei demo admin (embedded database, shown once):\n"
+            f"    email:    {user.email}\n    password: {password}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        return user
+    return None
