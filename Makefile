@@ -29,7 +29,7 @@ install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 ## Serve the API on the embedded in-memory MongoDB (or MONGODB_URL when set).
 run: install
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
 
 ## Every check CI runs: lint, format check, types, static validators, tests.
 test: install-dev
