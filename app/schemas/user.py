@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
+from app.core.pagination import Page
 from app.models.user import Role, User
 from app.schemas.common import InputModel
 
@@ -89,3 +90,7 @@ class UserStatus(StrEnum):
 class AdminUserUpdate(InputModel):
     role: Role | None = None
     is_active: bool | None = None
+
+
+class AdminUserPage(Page[AdminUserRead]):
+    """A page of users (admin view)."""

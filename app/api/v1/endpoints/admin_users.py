@@ -5,16 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import AdminUser, PageDep, SettingsDep
-from app.core.pagination import Page
 from app.models.user import Role
 from app.schemas.common import error_responses
-from app.schemas.user import AdminUserRead, AdminUserUpdate, UserStatus
+from app.schemas.user import AdminUserPage, AdminUserRead, AdminUserUpdate, UserStatus
 from app.services import users as user_service
 
 router = APIRouter(prefix="/users", tags=["admin"], responses=error_responses(404))
 
 
-@router.get("", operation_id="admin_users_list", response_model=Page[AdminUserRead])
+@router.get("", operation_id="admin_users_list", response_model=AdminUserPage)
 async def list_users(
     _: AdminUser,
     page: PageDep,
@@ -22,11 +21,13 @@ async def list_users(
     status_: Annotated[UserStatus | None, Query(alias="status")] = None,
     q: Annotated[str | None, Query(max_length=100, description="Text in e-mail or name.")] = None,
     sort: Annotated[str, Query(description="-created_at, created_at or email")] = "-created_at",
-) -> Page[AdminUserRead]:
+) -> AdminUserPage:
     users, cursor, total = await user_service.admin_list(
         role=role, status=status_, q=q, sort=sort, page=page
     )
-    return Page(items=[AdminUserRead.from_doc(u) for u in users], next_cursor=cursor, total=total)
+    return AdminUserPage(
+        items=[AdminUserRead.from_doc(u) for u in users], next_cursor=cursor, total=total
+    )
 
 
 @router.get("/{user_id}", operation_id="admin_users_get", response_model=AdminUserRead)
