@@ -46,14 +46,14 @@ async def main(argv: list[str] | None = None) -> int:
         user = await create_user(settings, args.email, password, args.name, Role.admin)
     except ValidationFailed as exc:
         reasons = ", ".join(d["msg"] for d in exc.details)
-        print(f"password rejected: {reasons}", file=sys.stderr)  # noqa: T201
+        print(f"password rejected: {reasons}", file=sys.stderr)
         return 2
     except DuplicateKeyError:
-        print(f"an account with {args.email} already exists", file=sys.stderr)  # noqa: T201
+        print(f"an account with {args.email} already exists", file=sys.stderr)
         return 1
     finally:
         database.close()
-    print(f"admin created: {user.email} (id {user.id})")  # noqa: T201
+    print(f"admin created: {user.email} (id {user.id})")
     return 0
 
 

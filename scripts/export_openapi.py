@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from _common import ROOT
 
@@ -42,11 +43,13 @@ def main() -> int:
             if not p.exists() or p.read_text() != text
         ]
         if stale:
+            print(f"stale: {', '.join(stale)}; run `make openapi`", file=sys.stderr)
             return 1
         return 0
     SPEC_PATH.parent.mkdir(exist_ok=True)
     SPEC_PATH.write_text(spec_text)
     REFERENCE_PATH.write_text(reference)
+    print(f"wrote {SPEC_PATH.relative_to(ROOT)} and {REFERENCE_PATH.relative_to(ROOT)}")
     return 0
 
 

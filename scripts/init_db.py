@@ -22,7 +22,7 @@ async def main() -> None:
         await bootstrap.prepare(settings)
     finally:
         database.close()
-    print("database initialised: indexes and reference data are in place")  # noqa: T201
+    print("database initialised: indexes and reference data are in place")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,15 @@
 
 from beanie import Document
 
+from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, OneTimeToken, RevokedToken
 from app.models.email import OutboxEmail
+from app.models.event import Event
+from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
+from app.models.opportunity import Opportunity
+from app.models.organisation import Organisation, Partnership
+from app.models.profile import Profile
+from app.models.reference import ReferenceItem
 from app.models.user import Role, User
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -12,14 +19,34 @@ DOCUMENT_MODELS: list[type[Document]] = [
     RevokedToken,
     OneTimeToken,
     OutboxEmail,
+    ReferenceItem,
+    AuditEntry,
+    Organisation,
+    Partnership,
+    Profile,
+    Opportunity,
+    Event,
+    OpportunityInteraction,
+    OpportunityView,
+    Rsvp,
 ]
 
 __all__ = [
     "DOCUMENT_MODELS",
+    "AuditEntry",
     "AuthSession",
+    "Event",
     "OneTimeToken",
+    "Opportunity",
+    "OpportunityInteraction",
+    "OpportunityView",
+    "Organisation",
     "OutboxEmail",
+    "Partnership",
+    "Profile",
+    "ReferenceItem",
     "RevokedToken",
     "Role",
+    "Rsvp",
     "User",
 ]

@@ -5,11 +5,21 @@ from __future__ import annotations
 import structlog
 
 from app.core.config import Settings
+from app.services import reference
 from app.services import users as user_service
 
 log = structlog.get_logger("app.bootstrap")
 
 
 async def prepare(settings: Settings) -> None:
-    """Idempotent: reference data, first admin (indexes are created by `connect`)."""
+    """Idempotent: reference data, first admin, and (embedded + demo) the demo catalogue.
+    Indexes are created by `connect`."""
+    added = await reference.seed()
+    if added:
+        log.info("reference_data_seeded", items=added)
     await user_service.ensure_first_admin(settings)
+    if settings.embedded_database and settings.seed_demo_data:
+        from app.services.demo import load_demo
+
+        counts = await load_demo(settings)
+        log.info("demo_catalogue_loaded", **counts)

@@ -1,21 +1,46 @@
-"""Every endpoints module under /api/v1; admin routers under /api/v1/admin, admin-only."""
+"""Every endpoints module under /api/v1; admin routers under /api/v1/admin.
 
-from fastapi import APIRouter, Depends
+Admin routes check roles per module (users, audit, reference, partners: admins;
+moderation: staff and admins); tests walk every /admin route to prove it.
+"""
 
-from app.api.deps import require_roles
-from app.api.v1.endpoints import admin_users, auth, health, users
-from app.models.user import Role
+from fastapi import APIRouter
+
+from app.api.v1.endpoints import (
+    admin_audit,
+    admin_moderation,
+    admin_partners,
+    admin_reference,
+    admin_users,
+    auth,
+    events,
+    health,
+    me,
+    opportunities,
+    organisations,
+    partners,
+    profiles,
+    reference,
+    users,
+)
 from app.schemas.common import error_responses
 
 api_router = APIRouter(prefix="/api/v1")
-api_router.include_router(health.router)
-api_router.include_router(auth.router)
-api_router.include_router(users.router)
+for module in (
+    health,
+    auth,
+    users,
+    me,
+    profiles,
+    organisations,
+    partners,
+    opportunities,
+    events,
+    reference,
+):
+    api_router.include_router(module.router)
 
-admin_router = APIRouter(
-    prefix="/admin",
-    dependencies=[Depends(require_roles(Role.admin))],
-    responses=error_responses(401, 403),
-)
-admin_router.include_router(admin_users.router)
+admin_router = APIRouter(prefix="/admin", responses=error_responses(401, 403))
+for admin_module in (admin_users, admin_audit, admin_moderation, admin_reference, admin_partners):
+    admin_router.include_router(admin_module.router)
 api_router.include_router(admin_router)

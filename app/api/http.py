@@ -1,0 +1,39 @@
+"""HTTP-level helpers for endpoints: ETag / If-Match / If-None-Match."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Header, Request, Response
+
+from app.core.exceptions import PreconditionFailed
+
+_ETAG = re.compile(r'^(?:W/)?"(\d{1,12})"$')
+
+
+def etag_for(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag_for(version)
+
+
+async def if_match_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='ETag from a read, e.g. "3"; a stale one is answered with 412.'),
+    ] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG.match(if_match.strip())
+    if not match:
+        raise PreconditionFailed("If-Match must be an ETag from a read.", code="INVALID_IF_MATCH")
+    return int(match.group(1))
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    candidates = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    return etag in candidates or "*" in candidates

@@ -1,0 +1,79 @@
+"""Admin: manage partnerships (audited)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.api.deps import AdminUser, PageDep
+from app.api.http import if_match_version, set_etag
+from app.models.organisation import PartnerStatus
+from app.schemas.common import error_responses
+from app.schemas.organisation import (
+    PartnershipCreate,
+    PartnershipPage,
+    PartnershipRead,
+    PartnershipUpdate,
+)
+from app.services import partners as partner_service
+
+router = APIRouter(prefix="/partners", tags=["admin"], responses=error_responses(404))
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+
+
+@router.get("", operation_id="admin_partners_list", response_model=PartnershipPage)
+async def list_all(
+    _: AdminUser,
+    page: PageDep,
+    status_: Annotated[PartnerStatus | None, Query(alias="status")] = None,
+) -> PartnershipPage:
+    items, cursor, total = await partner_service.list_admin(status_, page)
+    return PartnershipPage(
+        items=[PartnershipRead.from_doc(p, show_contact=True) for p in items],
+        next_cursor=cursor,
+        total=total,
+    )
+
+
+@router.post(
+    "",
+    operation_id="admin_partners_create",
+    response_model=PartnershipRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409),
+)
+async def create(actor: AdminUser, body: PartnershipCreate, response: Response) -> PartnershipRead:
+    item = await partner_service.create(actor, body)
+    set_etag(response, item.version)
+    return PartnershipRead.from_doc(item, show_contact=True)
+
+
+@router.get("/{partner_id}", operation_id="admin_partners_get", response_model=PartnershipRead)
+async def get(_: AdminUser, partner_id: str, response: Response) -> PartnershipRead:
+    item = await partner_service.get_admin(partner_id)
+    set_etag(response, item.version)
+    return PartnershipRead.from_doc(item, show_contact=True)
+
+
+@router.patch(
+    "/{partner_id}",
+    operation_id="admin_partners_update",
+    response_model=PartnershipRead,
+    responses=error_responses(412),
+)
+async def update(
+    actor: AdminUser,
+    partner_id: str,
+    body: PartnershipUpdate,
+    response: Response,
+    if_match: IfMatch,
+) -> PartnershipRead:
+    item = await partner_service.update(actor, partner_id, body, if_match)
+    set_etag(response, item.version)
+    return PartnershipRead.from_doc(item, show_contact=True)
+
+
+@router.delete(
+    "/{partner_id}", operation_id="admin_partners_delete", status_code=status.HTTP_204_NO_CONTENT
+)
+async def delete(actor: AdminUser, partner_id: str) -> None:
+    await partner_service.delete(actor, partner_id)

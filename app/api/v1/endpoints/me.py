@@ -1,0 +1,48 @@
+"""The caller's own saved opportunities, applications and RSVPs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentUser, PageDep
+from app.api.v1.endpoints.events import present as present_event
+from app.api.v1.endpoints.opportunities import present as present_opportunity
+from app.schemas.common import error_responses
+from app.schemas.event import MyEventPage, MyEventRead, RsvpRead
+from app.schemas.interaction import InteractionRead, MyOpportunityPage, MyOpportunityRead
+from app.services import catalogue
+from app.services import events as event_service
+from app.services import opportunities as opportunity_service
+
+router = APIRouter(prefix="/me", tags=["me"], responses=error_responses(401))
+
+
+@router.get(
+    "/opportunities", operation_id="me_opportunities_list", response_model=MyOpportunityPage
+)
+async def my_opportunities(
+    principal: CurrentUser,
+    page: PageDep,
+    status: Annotated[
+        str | None, Query(description="saved, interested, applied, awarded or rejected")
+    ] = None,
+) -> MyOpportunityPage:
+    who = await catalogue.viewer(principal)
+    pairs, cursor, total = await opportunity_service.my_opportunities(principal, status, page)
+    items = [
+        MyOpportunityRead(
+            interaction=InteractionRead.from_doc(i), opportunity=await present_opportunity(who, o)
+        )
+        for i, o in pairs
+    ]
+    return MyOpportunityPage(items=items, next_cursor=cursor, total=total)
+
+
+@router.get("/events", operation_id="me_events_list", response_model=MyEventPage)
+async def my_events(principal: CurrentUser, page: PageDep) -> MyEventPage:
+    who = await catalogue.viewer(principal)
+    pairs, cursor, total = await event_service.my_events(principal, page)
+    items = [
+        MyEventRead(rsvp=RsvpRead.from_doc(r), event=await present_event(who, e)) for r, e in pairs
+    ]
+    return MyEventPage(items=items, next_cursor=cursor, total=total)

@@ -1,0 +1,37 @@
+"""Platform partners, listed publicly while active."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import PageDep
+from app.models.organisation import PartnerTier
+from app.schemas.common import error_responses
+from app.schemas.organisation import PartnershipPage, PartnershipRead
+from app.services import partners as partner_service
+
+router = APIRouter(prefix="/partners", tags=["partners"])
+
+
+@router.get("", operation_id="partners_list", response_model=PartnershipPage)
+async def list_partners(
+    page: PageDep, tier: Annotated[PartnerTier | None, Query()] = None
+) -> PartnershipPage:
+    items, cursor, total = await partner_service.list_public(tier, page)
+    return PartnershipPage(
+        items=[PartnershipRead.from_doc(p, show_contact=False) for p in items],
+        next_cursor=cursor,
+        total=total,
+    )
+
+
+@router.get(
+    "/{partner_id}",
+    operation_id="partners_get",
+    response_model=PartnershipRead,
+    responses=error_responses(404),
+)
+async def get_partner(partner_id: str) -> PartnershipRead:
+    return PartnershipRead.from_doc(
+        await partner_service.get_public(partner_id), show_contact=False
+    )

@@ -1,0 +1,93 @@
+"""Business profiles."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.api.deps import CurrentUser, OptionalUser, PageDep
+from app.api.http import if_match_version, set_etag
+from app.schemas.common import error_responses
+from app.schemas.profile import ProfilePage, ProfilePatch, ProfileRead, ProfileWrite
+from app.schemas.validators import CountryCode
+from app.services import profiles as profile_service
+
+router = APIRouter(prefix="/profiles", tags=["profiles"])
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+
+
+@router.get(
+    "/me",
+    operation_id="profiles_me_get",
+    response_model=ProfileRead,
+    responses=error_responses(401, 404),
+)
+async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
+    profile = await profile_service.get_mine(principal)
+    set_etag(response, profile.version)
+    return ProfileRead.from_doc(profile, private_view=True)
+
+
+@router.put(
+    "/me",
+    operation_id="profiles_me_put",
+    response_model=ProfileRead,
+    responses={201: {"model": ProfileRead, "description": "Created"}, **error_responses(401, 412)},
+)
+async def put_mine(
+    principal: CurrentUser, body: ProfileWrite, response: Response, if_match: IfMatch
+) -> ProfileRead:
+    """Create (201) or replace (200) the caller's profile."""
+    profile, created = await profile_service.put_mine(principal, body, if_match)
+    if created:
+        response.status_code = status.HTTP_201_CREATED
+    set_etag(response, profile.version)
+    return ProfileRead.from_doc(profile, private_view=True)
+
+
+@router.patch(
+    "/me",
+    operation_id="profiles_me_patch",
+    response_model=ProfileRead,
+    responses=error_responses(401, 404, 412),
+)
+async def patch_mine(
+    principal: CurrentUser, body: ProfilePatch, response: Response, if_match: IfMatch
+) -> ProfileRead:
+    profile = await profile_service.patch_mine(principal, body, if_match)
+    set_etag(response, profile.version)
+    return ProfileRead.from_doc(profile, private_view=True)
+
+
+@router.get("", operation_id="profiles_list", response_model=ProfilePage)
+async def list_profiles(
+    principal: OptionalUser,
+    page: PageDep,
+    country: Annotated[CountryCode | None, Query()] = None,
+    industry: Annotated[str | None, Query(max_length=80)] = None,
+) -> ProfilePage:
+    """Public profiles (and members-only ones for signed-in users)."""
+    items, cursor, total = await profile_service.list_profiles(
+        principal, country=country, industry=industry, page=page
+    )
+    return ProfilePage(
+        items=[
+            ProfileRead.from_doc(p, private_view=profile_service.private_view(principal, p))
+            for p in items
+        ],
+        next_cursor=cursor,
+        total=total,
+    )
+
+
+@router.get(
+    "/{profile_id}",
+    operation_id="profiles_get",
+    response_model=ProfileRead,
+    responses=error_responses(404),
+)
+async def get_profile(principal: OptionalUser, profile_id: str, response: Response) -> ProfileRead:
+    profile = await profile_service.get(principal, profile_id)
+    set_etag(response, profile.version)
+    return ProfileRead.from_doc(
+        profile, private_view=profile_service.private_view(principal, profile)
+    )

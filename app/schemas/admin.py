@@ -1,0 +1,53 @@
+"""Admin views: audit entries and the moderation queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from app.core.pagination import Page
+from app.models.audit import AuditEntry
+
+
+class AuditRead(BaseModel):
+    id: str
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    entity: str
+    entity_id: str
+    changes: dict[str, dict[str, Any]]
+    at: datetime
+    request_id: str | None
+
+    @classmethod
+    def from_doc(cls, e: AuditEntry) -> AuditRead:
+        return cls(
+            id=str(e.id),
+            actor_id=str(e.actor_id) if e.actor_id else None,
+            actor_role=e.actor_role,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            changes=e.changes,
+            at=e.at,
+            request_id=e.request_id,
+        )
+
+
+class AuditPage(Page[AuditRead]):
+    """A page of audit entries, newest first."""
+
+
+class ModerationItem(BaseModel):
+    kind: Literal["opportunity", "event"]
+    id: str
+    title: str
+    organisation_name: str
+    submitted_at: datetime
+
+
+class ModerationPage(Page[ModerationItem]):
+    """Items pending review, oldest first."""

@@ -1,0 +1,74 @@
+"""Reusable field validators for request schemas (pure, no database)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import pycountry
+from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, TypeAdapter
+
+from app.utils.text import slugify
+
+
+def _country(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _currency(value: str) -> str:
+    code = value.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError("must be an ISO 4217 currency code")
+    return code
+
+
+def _timezone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError("must be an IANA time zone, e.g. Africa/Nairobi")
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("must be an IANA time zone") from exc
+    return value
+
+
+_ZONES: set[str] = set()
+
+
+def _zones() -> set[str]:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    return _ZONES
+
+
+def _utc(value: datetime) -> datetime:
+    value = value.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _slug(value: str) -> str:
+    slug = slugify(value)
+    if slug != value:
+        raise ValueError("must be lower-case words joined by hyphens")
+    return value
+
+
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+
+
+def _url(value: str) -> str:
+    return str(_HTTP_URL.validate_python(value))
+
+
+CountryCode = Annotated[str, AfterValidator(_country)]
+CurrencyCode = Annotated[str, AfterValidator(_currency)]
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
+Slug = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_slug)]
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_url)]
+SlugList = Annotated[list[Slug], Field(max_length=30)]
+ShortText = Annotated[str, Field(max_length=200)]

@@ -1,0 +1,37 @@
+"""Who may do what: roles and organisation membership, shared by the services."""
+
+from __future__ import annotations
+
+from beanie import PydanticObjectId
+from bson.errors import InvalidId
+
+from app.core.exceptions import NotFound
+from app.models.organisation import Organisation
+from app.models.user import Role
+from app.services.auth import Principal
+
+
+def is_staff(principal: Principal | None) -> bool:
+    return principal is not None and principal.role in (Role.admin, Role.staff)
+
+
+def is_admin(principal: Principal | None) -> bool:
+    return principal is not None and principal.role is Role.admin
+
+
+async def member_org_ids(principal: Principal | None) -> set[PydanticObjectId]:
+    """Organisations the caller belongs to (one indexed query on `members.user_id`)."""
+    if principal is None:
+        return set()
+    cursor = Organisation.get_motor_collection().find(
+        {"members.user_id": principal.id, "archived": False}, {"_id": 1}
+    )
+    return {PydanticObjectId(doc["_id"]) async for doc in cursor}
+
+
+def object_id(value: str, code: str, what: str) -> PydanticObjectId:
+    """Parse an id from a path; a malformed one is simply 'not found'."""
+    try:
+        return PydanticObjectId(value)
+    except (InvalidId, TypeError, ValueError) as exc:
+        raise NotFound(f"The {what} was not found.", code=code) from exc

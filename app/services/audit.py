@@ -1,0 +1,86 @@
+"""The audit trail: who changed what, when, with before/after values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from beanie import PydanticObjectId
+from pydantic_core import to_jsonable_python
+
+from app.core.context import request_id_var
+from app.core.exceptions import ValidationFailed
+from app.core.pagination import PageParams, SortSpec, paginate
+from app.models.audit import AuditEntry
+from app.services.auth import Principal
+
+IGNORED_FIELDS = frozenset(
+    {"search_tokens", "title_tokens", "updated_at", "version", "revision_id"}
+)
+AUDIT_SORT = SortSpec("-at", "at", -1)
+
+
+def _plain(value: Any) -> Any:
+    return to_jsonable_python(value)
+
+
+def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    before, after = before or {}, after or {}
+    changes: dict[str, dict[str, Any]] = {}
+    for key in sorted(set(before) | set(after)):
+        if key in IGNORED_FIELDS or key in {"_id", "id"}:
+            continue
+        old, new = _plain(before.get(key)), _plain(after.get(key))
+        if old != new:
+            changes[key] = {"before": old, "after": new}
+    return changes
+
+
+async def record(
+    actor: Principal | None,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role.value if actor else None,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        changes=diff(before, after),
+        request_id=request_id_var.get(),
+    )
+    await entry.insert()
+    return entry
+
+
+async def search(
+    *,
+    entity: str | None,
+    entity_id: str | None,
+    actor_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    page: PageParams,
+) -> tuple[list[AuditEntry], str | None, int | None]:
+    filters: dict[str, Any] = {}
+    if entity:
+        filters["entity"] = entity
+    if entity_id:
+        filters["entity_id"] = entity_id
+    if actor_id:
+        try:
+            filters["actor_id"] = PydanticObjectId(actor_id)
+        except Exception as exc:
+            raise ValidationFailed("actor_id is not a valid id.", code="INVALID_ID") from exc
+    window: dict[str, Any] = {}
+    if since:
+        window["$gte"] = since
+    if until:
+        window["$lt"] = until
+    if window:
+        filters["at"] = window
+    return await paginate(AuditEntry, filters, AUDIT_SORT, page)

@@ -1,0 +1,564 @@
+"""Rules shared by opportunities and events: visibility, workflow, edits, search and lists.
+
+Search and geo work the same on MongoDB and the embedded backend (which has no `$text` or
+`$near`): free text matches normalised tokens stored in a multikey-indexed array, relevance
+is scored in Python over the matching ids, and "near" is a bounding-box query on plain
+lat/lng fields refined by exact great-circle distance.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import structlog
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.core.exceptions import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from app.core.pagination import PageParams, SortSpec, paginate
+from app.models.base import utcnow
+from app.models.catalogue import CatalogueItem, ItemStatus
+from app.models.organisation import Organisation
+from app.models.reference import ReferenceKind
+from app.services import audit, reference
+from app.services.access import is_admin, is_staff, member_org_ids, object_id
+from app.services.auth import Principal
+from app.utils.geo import bounding_box_filter, haversine_km
+from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
+
+log = structlog.get_logger("app.catalogue")
+
+T = TypeVar("T", bound=CatalogueItem)
+
+MAX_SCORED_MATCHES = 5000  # relevance and geo refine at most this many candidates in Python
+RELEVANCE = "relevance"
+
+
+@dataclass(frozen=True)
+class CatalogueKind(Generic[T]):
+    model: type[T]
+    entity: str  # "opportunity"
+    code: str  # "OPPORTUNITY"
+    type_kind: ReferenceKind
+    sorts: dict[str, SortSpec]
+    default_sort: str
+    facet_fields: dict[str, tuple[str, bool]]  # facet name -> (field, is_array)
+    text_fields: tuple[str, ...] = ("title", "description")
+
+    def not_found(self) -> NotFound:
+        return NotFound(f"The {self.entity} was not found.", code=f"{self.code}_NOT_FOUND")
+
+
+@dataclass
+class Viewer:
+    """The caller plus the organisations they belong to (loaded once per request)."""
+
+    principal: Principal | None
+    org_ids: set[PydanticObjectId] = field(default_factory=set)
+
+    @property
+    def staff(self) -> bool:
+        return is_staff(self.principal)
+
+    def manages(self, item: CatalogueItem) -> bool:
+        return self.staff or item.organisation_id in self.org_ids
+
+
+async def viewer(principal: Principal | None) -> Viewer:
+    return Viewer(principal, await member_org_ids(principal))
+
+
+# --- loading with object-level authorization --------------------------------------------------
+
+
+async def _fetch(kind: CatalogueKind[T], key: str) -> T | None:
+    if PydanticObjectId.is_valid(key):
+        item = await kind.model.get(PydanticObjectId(key))
+        if item is not None:
+            return item
+    return await kind.model.find_one({"slug": key})
+
+
+async def get_visible(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
+    """Published items are public; anything else only for its organisation and staff."""
+    item = await _fetch(kind, key)
+    if item is None:
+        raise kind.not_found()
+    if item.status is ItemStatus.published or who.manages(item):
+        return item
+    raise kind.not_found()
+
+
+async def get_managed(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
+    """For writes: the caller must manage the item. Not knowing it exists reads as 404."""
+    item = await _fetch(kind, key)
+    if item is None:
+        raise kind.not_found()
+    if who.manages(item):
+        return item
+    if item.status is ItemStatus.published:
+        raise Forbidden(f"You cannot change this {kind.entity}.", code="NOT_ORGANISATION_MEMBER")
+    raise kind.not_found()
+
+
+# --- create and update ------------------------------------------------------------------------
+
+
+async def check_references(kind: CatalogueKind[T], data: dict[str, Any]) -> None:
+    """422 for any unknown or retired reference slug in `data` (in place: de-duplicated)."""
+    if "type" in data and data["type"] is not None:
+        await reference.validate(kind.type_kind, [data["type"]], "type")
+    for name, ref_kind in (
+        ("tags", ReferenceKind.tags),
+        ("industries", ReferenceKind.industries),
+        ("sdgs", ReferenceKind.sdgs),
+        ("target_communities", ReferenceKind.target_communities),
+    ):
+        if data.get(name) is not None:
+            data[name] = await reference.validate(ref_kind, data[name], name)
+    eligibility = data.get("eligibility")
+    if isinstance(eligibility, dict):
+        for name, ref_kind in (
+            ("industries", ReferenceKind.industries),
+            ("target_communities", ReferenceKind.target_communities),
+        ):
+            eligibility[name] = await reference.validate(
+                ref_kind, eligibility.get(name) or [], f"eligibility.{name}"
+            )
+
+
+def search_fields(kind: CatalogueKind[T], item: CatalogueItem) -> dict[str, list[str]]:
+    texts = [getattr(item, f, "") or "" for f in kind.text_fields]
+    texts = [strip_html(t) if "<" in t else t for t in texts]
+    tag_words = [t.replace("-", " ") for t in item.tags]
+    return {
+        "search_tokens": token_set([*texts, item.organisation_name, *tag_words]),
+        "title_tokens": tokens(item.title),
+    }
+
+
+async def _organisation_for_create(who: Viewer, organisation_id: str) -> Organisation:
+    oid = object_id(organisation_id, "ORGANISATION_NOT_FOUND", "organisation")
+    org = await Organisation.get(oid)
+    if org is None or org.archived or not (who.staff or oid in who.org_ids):
+        # Not a member: the organisation's existence is not the question; membership is.
+        if org is not None and not org.archived:
+            raise Forbidden(
+                "You can only publish for organisations you belong to.",
+                code="NOT_ORGANISATION_MEMBER",
+            )
+        raise NotFound("The organisation was not found.", code="ORGANISATION_NOT_FOUND")
+    return org
+
+
+async def create(kind: CatalogueKind[T], who: Viewer, data: dict[str, Any]) -> T:
+    assert who.principal is not None  # noqa: S101 - endpoints require a user
+    org = await _organisation_for_create(who, data.pop("organisation_id"))
+    await check_references(kind, data)
+    data["description"] = sanitize_html(data.get("description") or "")
+    requested_slug = data.pop("slug", None)
+    item = kind.model(
+        **data,
+        slug=requested_slug or slugify(data["title"]),
+        organisation_id=org.id,
+        organisation_name=org.name,
+        organisation_slug=org.slug,
+        created_by=who.principal.id,
+    )
+    for name, value in search_fields(kind, item).items():
+        setattr(item, name, value)
+    await _insert_with_slug(kind, item, explicit=requested_slug is not None)
+    await audit.record(who.principal, "create", kind.entity, item.id, None, item.model_dump())
+    log.info(f"{kind.entity}_created", item_id=str(item.id))
+    return item
+
+
+async def _insert_with_slug(kind: CatalogueKind[T], item: T, *, explicit: bool) -> None:
+    base = item.slug
+    for attempt in range(6):
+        try:
+            await item.insert()
+            return
+        except DuplicateKeyError as exc:
+            if explicit:
+                raise Conflict("This slug is already taken.", code="SLUG_TAKEN") from exc
+            item.id = None
+            suffix = str(attempt + 2) if attempt < 3 else secrets.token_hex(3)
+            item.slug = f"{base[:70]}-{suffix}"
+    raise Conflict("Could not find a free slug; pass one explicitly.", code="SLUG_TAKEN")
+
+
+async def update(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    key: str,
+    changes: dict[str, Any],
+    expected_version: int | None,
+    validate_merged: Callable[[T, dict[str, Any]], None] | None = None,
+) -> T:
+    item = await get_managed(kind, who, key)
+    if expected_version is not None and expected_version != item.version:
+        raise PreconditionFailed(
+            f"The {kind.entity} changed since you read it (version {item.version}).",
+            code="VERSION_MISMATCH",
+        )
+    if not changes:
+        return item
+    if item.status is ItemStatus.archived:
+        raise Conflict(f"Restore the {kind.entity} before editing it.", code="ITEM_ARCHIVED")
+    await check_references(kind, changes)
+    if "description" in changes and changes["description"] is not None:
+        changes["description"] = sanitize_html(changes["description"])
+    if validate_merged:
+        validate_merged(item, changes)
+    before = item.model_dump()
+    merged = item.model_copy(update=changes)
+    changes.update(search_fields(kind, merged))
+    changes["updated_at"] = utcnow()
+    collection = kind.model.get_motor_collection()
+    encoded = kind.model.model_validate(merged.model_dump() | changes).model_dump(
+        include=set(changes), by_alias=True
+    )
+    result = await collection.update_one(
+        {"_id": item.id, "version": item.version}, {"$set": encoded, "$inc": {"version": 1}}
+    )
+    if result.modified_count == 0:
+        raise PreconditionFailed(
+            f"The {kind.entity} changed while you were editing it.", code="VERSION_MISMATCH"
+        )
+    fresh = await kind.model.get(item.id)
+    assert fresh is not None  # noqa: S101
+    await audit.record(who.principal, "update", kind.entity, item.id, before, fresh.model_dump())
+    return fresh
+
+
+# --- workflow ---------------------------------------------------------------------------------
+
+MEMBER, STAFF = "member", "staff"
+
+# action -> (allowed source statuses, target status, who may do it)
+TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, str]] = {
+    "submit": (frozenset({ItemStatus.draft}), ItemStatus.pending_review, MEMBER),
+    "approve": (frozenset({ItemStatus.pending_review}), ItemStatus.published, STAFF),
+    "reject": (frozenset({ItemStatus.pending_review}), ItemStatus.draft, STAFF),
+    "publish": (
+        frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.closed}),
+        ItemStatus.published,
+        STAFF,
+    ),
+    "close": (frozenset({ItemStatus.published}), ItemStatus.closed, MEMBER),
+    "cancel": (
+        frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.published}),
+        ItemStatus.cancelled,
+        MEMBER,
+    ),
+    "archive": (
+        frozenset(set(ItemStatus) - {ItemStatus.archived}),
+        ItemStatus.archived,
+        MEMBER,
+    ),
+    "restore": (frozenset({ItemStatus.archived}), None, STAFF),  # back to the previous status
+}
+
+
+async def transition(
+    kind: CatalogueKind[T], who: Viewer, key: str, action: str, reason: str | None = None
+) -> T:
+    sources, target, required = TRANSITIONS[action]
+    if required == STAFF:
+        item = await _fetch(kind, key)
+        if item is None or not (who.manages(item) or item.status is ItemStatus.published):
+            raise kind.not_found()
+        if not who.staff:
+            raise Forbidden(f"Only staff can {action} a {kind.entity}.", code="STAFF_ONLY")
+    else:
+        item = await get_managed(kind, who, key)
+    if item.status not in sources:
+        raise Conflict(
+            f"Cannot {action} a {kind.entity} that is {item.status.value}.",
+            code="INVALID_TRANSITION",
+            details=[{"from": item.status.value, "action": action}],
+        )
+    new_status = target or item.status_before_archive or ItemStatus.draft
+    now = utcnow()
+    updates: dict[str, Any] = {
+        "status": new_status.value,
+        "status_reason": reason,
+        "updated_at": now,
+    }
+    if action == "archive":
+        updates["status_before_archive"] = item.status.value
+    if new_status is ItemStatus.published:
+        updates["ever_published"] = True
+        if item.published_at is None:
+            updates["published_at"] = now
+    result = await kind.model.get_motor_collection().update_one(
+        {"_id": item.id, "status": item.status.value},  # the transition is atomic
+        {"$set": updates, "$inc": {"version": 1}},
+    )
+    if result.modified_count == 0:
+        raise Conflict(f"The {kind.entity} changed meanwhile; reload.", code="CONCURRENT_CHANGE")
+    await audit.record(
+        who.principal,
+        "status_change" if action not in {"archive", "restore"} else action,
+        kind.entity,
+        item.id,
+        {"status": item.status.value, "status_reason": item.status_reason},
+        {"status": new_status.value, "status_reason": reason},
+    )
+    log.info(f"{kind.entity}_{action}", item_id=str(item.id), status=new_status.value)
+    fresh = await kind.model.get(item.id)
+    assert fresh is not None  # noqa: S101
+    return fresh
+
+
+async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObjectId:
+    """Hard delete (admins only), for archived items."""
+    if not is_admin(who.principal):
+        raise Forbidden(f"Only admins can purge a {kind.entity}.", code="ADMIN_ONLY")
+    item = await _fetch(kind, key)
+    if item is None or item.id is None:
+        raise kind.not_found()
+    if item.status is not ItemStatus.archived:
+        raise Conflict(f"Archive the {kind.entity} before purging it.", code="NOT_ARCHIVED")
+    await item.delete()
+    await audit.record(who.principal, "purge", kind.entity, item.id, item.model_dump(), None)
+    return item.id
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ListQuery:
+    clauses: list[dict[str, Any]]
+    q: str | None = None
+    sort: str | None = None
+    status: ItemStatus | None = None
+    updated_since: datetime | None = None
+    facets: list[str] = field(default_factory=list)
+    near: tuple[float, float, float] | None = None  # lat, lng, radius km
+    geo_fields: tuple[str, str] = ("venue.lat", "venue.lng")
+
+
+@dataclass
+class ListResult(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+    total: int | None
+    facets: dict[str, list[dict[str, Any]]] | None
+    distances: dict[PydanticObjectId, float]
+
+
+def _visibility(who: Viewer, query: ListQuery) -> dict[str, Any]:
+    if query.status is None:
+        if query.updated_since is not None:
+            # Incremental sync: also what left the public set, so clients can drop it.
+            return {"$or": [{"status": ItemStatus.published.value}, {"ever_published": True}]}
+        return {"status": ItemStatus.published.value}
+    if query.status is ItemStatus.published or who.staff:
+        return {"status": query.status.value}
+    return {"status": query.status.value, "organisation_id": {"$in": sorted(who.org_ids)}}
+
+
+def _combine(clauses: list[dict[str, Any]]) -> dict[str, Any]:
+    clauses = [c for c in clauses if c]
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+async def list_items(
+    kind: CatalogueKind[T], who: Viewer, query: ListQuery, page: PageParams
+) -> ListResult[T]:
+    sort_name = query.sort
+    if sort_name is None:
+        sort_name = (
+            RELEVANCE if query.q else ("updated" if query.updated_since else kind.default_sort)
+        )
+    if sort_name != RELEVANCE and sort_name not in kind.sorts:
+        raise _bad_sort(kind, sort_name)
+    unknown_facets = [f for f in query.facets if f not in kind.facet_fields]
+    if unknown_facets:
+        raise ValidationFailed(
+            f"Unknown facets: {', '.join(unknown_facets)}.",
+            code="INVALID_FACET",
+            details=[{"loc": ["query", "facets"], "msg": f"one of {sorted(kind.facet_fields)}"}],
+        )
+    clauses = [_visibility(who, query), *query.clauses]
+    if query.updated_since is not None:
+        clauses.append({"updated_at": {"$gt": query.updated_since}})
+    q_tokens = tokens(query.q) if query.q else []
+    if query.q is not None and not q_tokens:
+        raise ValidationFailed("The search text has no searchable words.", code="INVALID_QUERY")
+    if q_tokens:
+        clauses.append({"search_tokens": {"$all": q_tokens}})
+    distances: dict[PydanticObjectId, float] = {}
+    if query.near is not None:
+        distances = await _within_radius(kind, _combine(clauses), query)
+        clauses.append({"_id": {"$in": list(distances)}})
+    filters = _combine(clauses)
+
+    if sort_name == RELEVANCE:
+        if not q_tokens:
+            raise ValidationFailed("sort=relevance needs q.", code="INVALID_SORT")
+        items, cursor = await _relevance_page(kind, filters, q_tokens, page)
+        total = await kind.model.find(filters).count() if page.include_total else None
+    else:
+        items, cursor, total = await paginate(kind.model, filters, kind.sorts[sort_name], page)
+    facets = await _facets(kind, filters, query.facets) if query.facets else None
+    return ListResult(items, cursor, total, facets, distances)
+
+
+def _bad_sort(kind: CatalogueKind[T], name: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"Unknown sort '{name}'.",
+        code="INVALID_SORT",
+        details=[{"loc": ["query", "sort"], "msg": f"one of {sorted([*kind.sorts, RELEVANCE])}"}],
+    )
+
+
+async def _within_radius(
+    kind: CatalogueKind[T], filters: dict[str, Any], query: ListQuery
+) -> dict[PydanticObjectId, float]:
+    assert query.near is not None  # noqa: S101
+    lat, lng, radius = query.near
+    lat_field, lng_field = query.geo_fields
+    box = bounding_box_filter(lat_field, lng_field, lat, lng, radius)
+    candidates = kind.model.get_motor_collection().find(
+        _combine([filters, box]), {lat_field: 1, lng_field: 1}
+    )
+    found: dict[PydanticObjectId, float] = {}
+    async for doc in candidates.limit(MAX_SCORED_MATCHES):
+        point = doc
+        for part in lat_field.split(".")[:-1]:
+            point = point.get(part) or {}
+        p_lat, p_lng = (
+            point.get(lat_field.rsplit(".", 1)[-1]),
+            point.get(lng_field.rsplit(".", 1)[-1]),
+        )
+        if p_lat is None or p_lng is None:
+            continue
+        distance = haversine_km(lat, lng, p_lat, p_lng)
+        if distance <= radius:
+            found[PydanticObjectId(doc["_id"])] = distance
+    return found
+
+
+def _score(q_tokens: list[str], doc: dict[str, Any]) -> int:
+    title = set(doc.get("title_tokens") or [])
+    return sum(3 if t in title else 1 for t in q_tokens) + (1 if doc.get("featured") else 0)
+
+
+def _encode_relevance_cursor(score: int, doc_id: PydanticObjectId) -> str:
+    raw = json.dumps({"s": RELEVANCE, "v": score, "i": str(doc_id)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_relevance_cursor(cursor: str) -> tuple[int, PydanticObjectId]:
+    error = ValidationFailed(
+        "The cursor is malformed or belongs to another sort.", code="INVALID_CURSOR"
+    )
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if payload.get("s") != RELEVANCE or not isinstance(payload.get("v"), int):
+            raise error
+        return payload["v"], PydanticObjectId(payload["i"])
+    except AppError:
+        raise
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise error from exc
+
+
+async def _relevance_page(
+    kind: CatalogueKind[T], filters: dict[str, Any], q_tokens: list[str], page: PageParams
+) -> tuple[list[T], str | None]:
+    cursor_key = _decode_relevance_cursor(page.cursor) if page.cursor else None
+    scored: list[tuple[int, PydanticObjectId]] = []
+    matches = (
+        kind.model.get_motor_collection()
+        .find(filters, {"title_tokens": 1, "featured": 1})
+        .limit(MAX_SCORED_MATCHES)
+    )
+    async for doc in matches:
+        scored.append((_score(q_tokens, doc), PydanticObjectId(doc["_id"])))
+    scored.sort(key=lambda pair: (-pair[0], -int(str(pair[1]), 16)))
+    if cursor_key is not None:
+        c_score, c_id = cursor_key
+        c_int = int(str(c_id), 16)
+        scored = [
+            (s, i) for s, i in scored if s < c_score or (s == c_score and int(str(i), 16) < c_int)
+        ]
+    window = scored[: page.limit + 1]
+    ids = [i for _, i in window[: page.limit]]
+    docs = {d.id: d for d in await kind.model.find({"_id": {"$in": ids}}).to_list()}
+    items = [docs[i] for i in ids if i in docs]
+    next_cursor = None
+    if len(window) > page.limit:
+        last_score, last_id = window[page.limit - 1]
+        next_cursor = _encode_relevance_cursor(last_score, last_id)
+    return items, next_cursor
+
+
+async def _facets(
+    kind: CatalogueKind[T], filters: dict[str, Any], names: list[str]
+) -> dict[str, list[dict[str, Any]]]:
+    branches: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        path, is_array = kind.facet_fields[name]
+        stages: list[dict[str, Any]] = []
+        if is_array:
+            stages.append({"$unwind": f"${path}"})
+        else:
+            stages.append({"$match": {path: {"$ne": None}}})
+        stages += [
+            {"$group": {"_id": f"${path}", "count": {"$sum": 1}}},
+            {"$sort": {"count": -1, "_id": 1}},
+            {"$limit": 100},
+        ]
+        branches[name] = stages
+    pipeline = [{"$match": filters}, {"$facet": branches}]
+    result = await kind.model.get_motor_collection().aggregate(pipeline).to_list(length=1)
+    row = result[0] if result else {}
+    return {
+        name: [{"value": str(b["_id"]), "count": int(b["count"])} for b in row.get(name, [])]
+        for name in names
+    }
+
+
+# --- organisation renames ---------------------------------------------------------------------
+
+
+async def refresh_organisation(kind: CatalogueKind[T], org: Organisation) -> int:
+    """Re-denormalise an organisation's name/slug (and search tokens) into its items."""
+    changed = 0
+    async for item in kind.model.find({"organisation_id": org.id}):
+        item.organisation_name, item.organisation_slug = org.name, org.slug
+        fields = search_fields(kind, item)
+        await kind.model.get_motor_collection().update_one(
+            {"_id": item.id},
+            {
+                "$set": {
+                    "organisation_name": org.name,
+                    "organisation_slug": org.slug,
+                    **fields,
+                    "updated_at": utcnow(),
+                }
+            },
+        )
+        changed += 1
+    return changed

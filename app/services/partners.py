@@ -1,0 +1,155 @@
+"""Platform partnerships: admin-managed, listed publicly while active (all audited)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from pymongo.errors import DuplicateKeyError
+
+from app.core.exceptions import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.core.pagination import PageParams, SortSpec, paginate
+from app.models.base import utcnow
+from app.models.organisation import (
+    Organisation,
+    PartnerContact,
+    Partnership,
+    PartnerStatus,
+    PartnerTier,
+)
+from app.schemas.organisation import PartnershipCreate, PartnershipUpdate
+from app.services import audit
+from app.services.access import object_id
+from app.services.auth import Principal
+
+ENTITY = "partner"
+PUBLIC_SORT = SortSpec("name", "organisation_name", 1)
+ADMIN_SORT = SortSpec("newest", "created_at", -1)
+
+
+def _day(value: date) -> datetime:
+    return datetime.combine(value, time.min, tzinfo=UTC)
+
+
+def _not_found() -> NotFound:
+    return NotFound("The partnership was not found.", code="PARTNER_NOT_FOUND")
+
+
+def public_filter(now: datetime | None = None) -> dict[str, Any]:
+    """Active, started, and not past its end date."""
+    today = _day((now or utcnow()).date())
+    return {
+        "status": PartnerStatus.active.value,
+        "start_date": {"$lte": today},
+        "$or": [{"end_date": None}, {"end_date": {"$gte": today}}],
+    }
+
+
+async def list_public(
+    tier: PartnerTier | None, page: PageParams
+) -> tuple[list[Partnership], str | None, int | None]:
+    filters = public_filter()
+    if tier:
+        filters["tier"] = tier.value
+    return await paginate(Partnership, filters, PUBLIC_SORT, page)
+
+
+async def get_public(partner_id: str) -> Partnership:
+    oid = object_id(partner_id, "PARTNER_NOT_FOUND", "partnership")
+    item = await Partnership.find_one({"_id": oid, **public_filter()})
+    if item is None:
+        raise _not_found()
+    return item
+
+
+async def list_admin(
+    status: PartnerStatus | None, page: PageParams
+) -> tuple[list[Partnership], str | None, int | None]:
+    filters: dict[str, Any] = {}
+    if status:
+        filters["status"] = status.value
+    return await paginate(Partnership, filters, ADMIN_SORT, page)
+
+
+async def get_admin(partner_id: str) -> Partnership:
+    item = await Partnership.get(object_id(partner_id, "PARTNER_NOT_FOUND", "partnership"))
+    if item is None:
+        raise _not_found()
+    return item
+
+
+async def create(actor: Principal, data: PartnershipCreate) -> Partnership:
+    org = await Organisation.get(
+        object_id(data.organisation_id, "ORGANISATION_NOT_FOUND", "organisation")
+    )
+    if org is None or org.archived:
+        raise NotFound("The organisation was not found.", code="ORGANISATION_NOT_FOUND")
+    item = Partnership(
+        organisation_id=org.id,
+        organisation_name=org.name,
+        organisation_slug=org.slug,
+        tier=data.tier,
+        status=data.status,
+        contact=PartnerContact(**data.contact.model_dump()),
+        start_date=_day(data.start_date),
+        end_date=_day(data.end_date) if data.end_date else None,
+    )
+    try:
+        await item.insert()
+    except DuplicateKeyError as exc:
+        raise Conflict(
+            "This organisation already has a partnership.", code="PARTNER_EXISTS"
+        ) from exc
+    await audit.record(actor, "create", ENTITY, item.id, None, item.model_dump())
+    return item
+
+
+async def update(
+    actor: Principal, partner_id: str, data: PartnershipUpdate, expected_version: int | None
+) -> Partnership:
+    item = await get_admin(partner_id)
+    if expected_version is not None and expected_version != item.version:
+        raise PreconditionFailed(
+            "The partnership changed since you read it.", code="VERSION_MISMATCH"
+        )
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    if not changes:
+        return item
+    for name in ("start_date", "end_date"):
+        if name in changes and changes[name] is not None:
+            changes[name] = _day(changes[name])
+    if changes.get("start_date") is None:
+        changes.pop("start_date", None)
+    start = changes.get("start_date", item.start_date)
+    end = changes.get("end_date", item.end_date)
+    if end is not None and end < start:
+        raise ValidationFailed(
+            "end_date must not be before start_date.",
+            details=[{"loc": ["body", "end_date"], "msg": "before start_date"}],
+        )
+    if "contact" in changes and changes["contact"] is not None:
+        changes["contact"] = PartnerContact(**changes["contact"])
+    elif "contact" in changes:
+        changes.pop("contact")
+    before = item.model_dump()
+    changes["updated_at"] = utcnow()
+    changes["version"] = item.version + 1
+    result = await Partnership.get_motor_collection().update_one(
+        {"_id": item.id, "version": item.version},
+        {
+            "$set": Partnership.model_validate(item.model_dump() | changes).model_dump(
+                include=set(changes)
+            )
+        },
+    )
+    if result.modified_count == 0:
+        raise PreconditionFailed("The partnership changed meanwhile.", code="VERSION_MISMATCH")
+    fresh = await get_admin(partner_id)
+    await audit.record(actor, "update", ENTITY, item.id, before, fresh.model_dump())
+    return fresh
+
+
+async def delete(actor: Principal, partner_id: str) -> None:
+    item = await get_admin(partner_id)
+    await item.delete()
+    await audit.record(actor, "delete", ENTITY, item.id, item.model_dump(), None)

@@ -1,0 +1,114 @@
+"""Reference data: public reads, admin changes (audited), slug validation, seeding."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+
+from pymongo.errors import DuplicateKeyError
+
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
+from app.models.base import utcnow
+from app.models.reference import ReferenceItem, ReferenceKind
+from app.schemas.reference import ReferenceCreate, ReferenceRead, ReferenceUpdate
+from app.services import audit
+from app.services.auth import Principal
+from app.services.reference_data import defaults
+
+ENTITY = "reference"
+
+
+async def list_items(
+    kind: ReferenceKind, include_retired: bool = False
+) -> tuple[list[ReferenceRead], str]:
+    query: dict[str, object] = {"kind": kind.value}
+    if not include_retired:
+        query["active"] = True
+    docs = await ReferenceItem.find(query).sort("+position", "+slug").to_list()
+    items = [ReferenceRead.from_doc(d) for d in docs]
+    payload = json.dumps([i.model_dump(mode="json") for i in items], sort_keys=True)
+    etag = '"' + hashlib.sha256(payload.encode()).hexdigest()[:32] + '"'
+    return items, etag
+
+
+async def _get(kind: ReferenceKind, slug: str) -> ReferenceItem:
+    item = await ReferenceItem.find_one({"kind": kind.value, "slug": slug})
+    if item is None:
+        raise NotFound("The reference item was not found.", code="REFERENCE_NOT_FOUND")
+    return item
+
+
+async def create(actor: Principal, kind: ReferenceKind, data: ReferenceCreate) -> ReferenceItem:
+    item = ReferenceItem(kind=kind, **data.model_dump())
+    try:
+        await item.insert()
+    except DuplicateKeyError as exc:
+        raise Conflict("This slug already exists.", code="REFERENCE_SLUG_TAKEN") from exc
+    await audit.record(
+        actor, "create", ENTITY, f"{kind.value}/{item.slug}", None, item.model_dump()
+    )
+    return item
+
+
+async def update(
+    actor: Principal, kind: ReferenceKind, slug: str, data: ReferenceUpdate
+) -> ReferenceItem:
+    item = await _get(kind, slug)
+    changes = data.model_dump(exclude_unset=True)
+    if not changes:
+        return item
+    before = item.model_dump()
+    await item.set({**changes, "updated_at": utcnow()})
+    action = "retire" if changes.get("active") is False else "update"
+    await audit.record(actor, action, ENTITY, f"{kind.value}/{slug}", before, item.model_dump())
+    return item
+
+
+async def retire(actor: Principal, kind: ReferenceKind, slug: str) -> ReferenceItem:
+    return await update(actor, kind, slug, ReferenceUpdate(active=False))
+
+
+async def validate(kind: ReferenceKind, slugs: Iterable[str], field: str) -> list[str]:
+    """Return `slugs` de-duplicated, or 422 naming every unknown or retired slug."""
+    wanted = list(dict.fromkeys(slugs))
+    if not wanted:
+        return []
+    found = {
+        d["slug"]
+        async for d in ReferenceItem.get_motor_collection().find(
+            {"kind": kind.value, "slug": {"$in": wanted}, "active": True}, {"slug": 1}
+        )
+    }
+    unknown = [s for s in wanted if s not in found]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown {kind.value}: {', '.join(unknown)}.",
+            code="UNKNOWN_REFERENCE",
+            details=[
+                {"loc": ["body", field], "msg": f"unknown {kind.value} slug", "input": s}
+                for s in unknown
+            ],
+        )
+    return wanted
+
+
+async def seed() -> int:
+    """Insert missing default items; never overwrites admin edits. Returns how many were added."""
+    added = 0
+    for kind, items in defaults().items():
+        existing = {
+            d["slug"]
+            async for d in ReferenceItem.get_motor_collection().find(
+                {"kind": kind.value}, {"slug": 1}
+            )
+        }
+        for data in items:
+            if data["slug"] in existing:
+                continue
+            try:
+                await ReferenceItem(kind=kind, **data).insert()
+                added += 1
+            except DuplicateKeyError:
+                pass  # another instance seeded it first
+    return added
