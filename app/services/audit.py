@@ -21,7 +21,7 @@ AUDIT_SORT = SortSpec("-at", "at", -1)
 
 
 def _plain(value: Any) -> Any:
-    return to_jsonable_python(value)
+    return to_jsonable_python(value, fallback=str)
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, dict[str, Any]]:

@@ -53,3 +53,95 @@ async def make_user(
     )
     pair = await sessions.start(settings, user)
     return UserWithToken(user, password, pair.access_token, pair.refresh_token)
+
+
+# --- catalogue helpers (through the HTTP API, so every rule applies) ---------------------------
+
+API = "/api/v1"
+
+
+async def make_org(client, owner: UserWithToken, name: str | None = None, **fields) -> dict:
+    n = next(_counter)
+    body = {"name": name or f"Org {n}", "type": "ngo", **fields}
+    response = await client.post(f"{API}/organisations", headers=owner.headers, json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def opportunity_body(org_id: str, **fields) -> dict:
+    n = next(_counter)
+    body = {
+        "title": f"Opportunity {n}",
+        "summary": "Funding for founders",
+        "description": "<p>Details</p>",
+        "type": "grant",
+        "organisation_id": org_id,
+        "amount_min": 100_000,
+        "amount_max": 500_000,
+        "currency": "USD",
+        "deadline": "2099-01-01T12:00:00+00:00",
+        "industries": ["fintech"],
+        "tags": ["funding"],
+        "sdgs": ["sdg-8"],
+    }
+    body.update(fields)
+    return body
+
+
+async def make_opportunity(
+    client, author: UserWithToken, org_id: str, *, publish_as: UserWithToken | None = None, **fields
+) -> dict:
+    response = await client.post(
+        f"{API}/opportunities", headers=author.headers, json=opportunity_body(org_id, **fields)
+    )
+    assert response.status_code == 201, response.text
+    item = response.json()
+    if publish_as is not None:
+        published = await client.post(
+            f"{API}/opportunities/{item['id']}/publish", headers=publish_as.headers
+        )
+        assert published.status_code == 200, published.text
+        item = published.json()
+    return item
+
+
+def event_body(org_id: str, **fields) -> dict:
+    n = next(_counter)
+    body = {
+        "title": f"Event {n}",
+        "description": "<p>Come along</p>",
+        "type": "workshop",
+        "organisation_id": org_id,
+        "start_at": "2099-03-01T09:00:00+03:00",
+        "end_at": "2099-03-01T12:00:00+03:00",
+        "timezone": "Africa/Nairobi",
+        "format": "hybrid",
+        "venue": {
+            "name": "Hub",
+            "city": "Nairobi",
+            "country": "KE",
+            "lat": -1.2864,
+            "lng": 36.8172,
+        },
+        "online_url": "https://meet.example.org/secret-room",
+        "capacity": 10,
+    }
+    body.update(fields)
+    return body
+
+
+async def make_event(
+    client, author: UserWithToken, org_id: str, *, publish_as: UserWithToken | None = None, **fields
+) -> dict:
+    response = await client.post(
+        f"{API}/events", headers=author.headers, json=event_body(org_id, **fields)
+    )
+    assert response.status_code == 201, response.text
+    item = response.json()
+    if publish_as is not None:
+        published = await client.post(
+            f"{API}/events/{item['id']}/publish", headers=publish_as.headers
+        )
+        assert published.status_code == 200, published.text
+        item = published.json()
+    return item

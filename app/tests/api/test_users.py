@@ -106,7 +106,11 @@ async def test_every_admin_route_needs_admin(
     for method, path in routes:
         anonymous = await client.request(method, path, json={})
         assert anonymous.status_code == 401, (method, path)
-        refused = (entrepreneur, partner) if (method, path) in STAFF_ROUTES else (entrepreneur, partner, staff)
+        refused = (
+            (entrepreneur, partner)
+            if (method, path) in STAFF_ROUTES
+            else (entrepreneur, partner, staff)
+        )
         for who in refused:
             response = await client.request(method, path, headers=who.headers, json={})
             assert response.status_code == 403, (method, path, who.user.role)

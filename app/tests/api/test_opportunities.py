@@ -1,0 +1,519 @@
+"""Opportunities: workflow, permissions, editing, search and lists, interactions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from app.models.audit import AuditEntry
+from app.models.opportunity import Opportunity
+from app.tests.factories import make_opportunity, make_org, opportunity_body
+
+API = "/api/v1/opportunities"
+
+
+@pytest.fixture
+async def world(client: AsyncClient, make_user, partner, staff):
+    """Org A (partner) and org B (another partner), each with a draft."""
+    other = await make_user(role="partner")
+    org_a = await make_org(client, partner, name="Org Alpha")
+    org_b = await make_org(client, other, name="Org Beta")
+    draft_a = await make_opportunity(client, partner, org_a["id"], title="Alpha draft grant")
+    draft_b = await make_opportunity(client, other, org_b["id"], title="Beta draft grant")
+    return {"other": other, "org_a": org_a, "org_b": org_b, "draft_a": draft_a, "draft_b": draft_b}
+
+
+# --- create and validate --------------------------------------------------------------------
+
+
+async def test_create_sanitises_and_normalises(client: AsyncClient, partner) -> None:
+    org = await make_org(client, partner)
+    response = await client.post(
+        API,
+        headers=partner.headers,
+        json=opportunity_body(
+            org["id"],
+            title="Seed Fund",
+            description='<p>Apply <a href="javascript:alert(1)">here</a><script>steal()</script><img src=x onerror=alert(1)></p>',
+            deadline="2099-06-30T23:59:00+03:00",
+            currency="usd",
+        ),
+    )
+    assert response.status_code == 201
+    item = response.json()
+    assert "<script" not in item["description"]
+    assert "javascript:" not in item["description"]
+    assert "onerror" not in item["description"]
+    assert "<img" not in item["description"]
+    assert item["deadline"] == "2099-06-30T20:59:00Z"  # stored and returned in UTC
+    assert item["currency"] == "USD"
+    assert item["status"] == "draft"
+    assert item["slug"] == "seed-fund"
+    assert item["organisation"] == {"id": org["id"], "name": org["name"], "slug": org["slug"]}
+    again = await client.post(
+        API, headers=partner.headers, json=opportunity_body(org["id"], title="Seed Fund")
+    )
+    assert again.json()["slug"] == "seed-fund-2"
+    explicit = await client.post(
+        API,
+        headers=partner.headers,
+        json=opportunity_body(org["id"], title="Other", slug="seed-fund"),
+    )
+    assert explicit.status_code == 409
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"amount_min": 500, "amount_max": 100},
+        {"amount_min": 100, "currency": None},
+        {"currency": "ZZZ"},
+        {"deadline": "2099-01-01T12:00:00"},  # naive: time zone required
+        {"rolling": True},  # with the default deadline
+        {"title": "x"},
+        {"application_url": "not a url"},
+        {"eligibility": {"countries": ["Narnia"]}},
+        {"eligibility": {"stages": ["unicorn"]}},
+        {"views": 1000},
+        {"status": "published"},
+        {"organisation_id": {"$ne": None}},
+    ],
+)
+async def test_create_validation(client: AsyncClient, partner, fields) -> None:
+    org = await make_org(client, partner)
+    response = await client.post(
+        API, headers=partner.headers, json=opportunity_body(org["id"], **fields)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] in {"VALIDATION_ERROR", "UNKNOWN_REFERENCE"}
+    assert await Opportunity.find_all().count() == 0
+
+
+async def test_create_permissions(client: AsyncClient, world, entrepreneur, partner, staff) -> None:
+    body = opportunity_body(world["org_b"]["id"])
+    assert (await client.post(API, json=body)).status_code == 401
+    assert (await client.post(API, headers=entrepreneur.headers, json=body)).status_code == 403
+    not_member = await client.post(API, headers=partner.headers, json=body)
+    assert not_member.status_code == 403
+    assert not_member.json()["error"]["code"] == "NOT_ORGANISATION_MEMBER"
+    assert (await client.post(API, headers=staff.headers, json=body)).status_code == 201
+    missing_org = await client.post(
+        API, headers=staff.headers, json=opportunity_body("64b7f0c2a1b2c3d4e5f60718")
+    )
+    assert missing_org.status_code == 404
+
+
+# --- visibility and object-level authorization ----------------------------------------------
+
+
+async def test_drafts_hidden_from_others(
+    client: AsyncClient, world, partner, entrepreneur, staff, admin
+) -> None:
+    url_b = f"{API}/{world['draft_b']['id']}"
+    assert (await client.get(url_b)).status_code == 404
+    assert (await client.get(url_b, headers=entrepreneur.headers)).status_code == 404
+    hidden = await client.get(url_b, headers=partner.headers)  # partner of org A
+    assert hidden.status_code == 404
+    assert hidden.json()["error"]["code"] == "OPPORTUNITY_NOT_FOUND"
+    assert (await client.get(url_b, headers=world["other"].headers)).status_code == 200
+    assert (await client.get(url_b, headers=staff.headers)).status_code == 200
+    assert (await client.get(url_b, headers=admin.headers)).status_code == 200
+    # Writes to an unseen draft are 404 too, not 403.
+    edit = await client.patch(url_b, headers=partner.headers, json={"title": "Mine now"})
+    assert edit.status_code == 404
+    submit = await client.post(f"{url_b}/submit", headers=partner.headers)
+    assert submit.status_code == 404
+    public = (await client.get(API)).json()["items"]
+    assert public == []
+
+
+async def test_published_item_of_other_org_is_read_only(
+    client: AsyncClient, world, partner, staff
+) -> None:
+    published = await make_opportunity(
+        client, world["other"], world["org_b"]["id"], publish_as=staff
+    )
+    url = f"{API}/{published['id']}"
+    assert (await client.get(url, headers=partner.headers)).status_code == 200
+    edit = await client.patch(url, headers=partner.headers, json={"title": "Defaced"})
+    assert edit.status_code == 403
+    assert (await client.delete(url, headers=partner.headers)).status_code == 403
+    assert (await client.get(url)).json()["title"] == published["title"]
+
+
+async def test_lookup_by_slug_and_malformed_id(client: AsyncClient, world, staff) -> None:
+    item = await make_opportunity(
+        client, world["other"], world["org_b"]["id"], publish_as=staff, title="Slug Lookup"
+    )
+    assert (await client.get(f"{API}/slug-lookup")).json()["id"] == item["id"]
+    assert (await client.get(f"{API}/not-an-id-or-slug")).status_code == 404
+
+
+# --- workflow -------------------------------------------------------------------------------
+
+
+async def test_review_workflow(client: AsyncClient, world, partner, staff) -> None:
+    url = f"{API}/{world['draft_a']['id']}"
+    assert (
+        await client.post(f"{url}/approve", headers=staff.headers)
+    ).status_code == 409  # not submitted
+    submitted = await client.post(f"{url}/submit", headers=partner.headers)
+    assert submitted.json()["status"] == "pending_review"
+    assert (await client.post(f"{url}/approve", headers=partner.headers)).status_code == 403
+    rejected = await client.post(
+        f"{url}/reject", headers=staff.headers, json={"reason": "Add eligibility"}
+    )
+    assert rejected.json()["status"] == "draft"
+    assert rejected.json()["status_reason"] == "Add eligibility"
+    assert (await client.post(f"{url}/reject", headers=staff.headers, json={})).status_code == 422
+    await client.post(f"{url}/submit", headers=partner.headers)
+    approved = await client.post(f"{url}/approve", headers=staff.headers)
+    assert approved.json()["status"] == "published"
+    assert approved.json()["published_at"] is not None
+    assert (await client.get(url)).status_code == 200
+    assert (await client.post(f"{url}/submit", headers=partner.headers)).status_code == 409
+    closed = await client.post(f"{url}/close", headers=partner.headers)
+    assert closed.json()["status"] == "closed"
+    assert (await client.get(url)).status_code == 404  # no longer public
+    reopened = await client.post(f"{url}/publish", headers=staff.headers)
+    assert reopened.json()["status"] == "published"
+    transitions = [
+        (e.changes["status"]["before"], e.changes["status"]["after"])
+        async for e in AuditEntry.find(AuditEntry.action == "status_change").sort("+at")
+    ]
+    assert transitions == [
+        ("draft", "pending_review"),
+        ("pending_review", "draft"),
+        ("draft", "pending_review"),
+        ("pending_review", "published"),
+        ("published", "closed"),
+        ("closed", "published"),
+    ]
+
+
+async def test_staff_and_admin_publish_directly_partner_cannot(
+    client: AsyncClient, world, partner, admin
+) -> None:
+    url = f"{API}/{world['draft_a']['id']}"
+    refused = await client.post(f"{url}/publish", headers=partner.headers)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "STAFF_ONLY"
+    assert (await client.post(f"{url}/publish", headers=admin.headers)).json()[
+        "status"
+    ] == "published"
+
+
+async def test_archive_restore_purge(client: AsyncClient, world, partner, staff, admin) -> None:
+    item = await make_opportunity(client, partner, world["org_a"]["id"], publish_as=staff)
+    url = f"{API}/{item['id']}"
+    assert (await client.delete(url, headers=partner.headers)).status_code == 204
+    assert (await client.get(url)).status_code == 404
+    assert item["id"] not in [i["id"] for i in (await client.get(API)).json()["items"]]
+    archived = (await client.get(API, headers=staff.headers, params={"status": "archived"})).json()[
+        "items"
+    ]
+    assert [i["id"] for i in archived] == [item["id"]]
+    assert (
+        await client.patch(url, headers=partner.headers, json={"title": "Edit archived"})
+    ).status_code == 409
+    assert (await client.post(f"{url}/restore", headers=partner.headers)).status_code == 403
+    restored = await client.post(f"{url}/restore", headers=staff.headers)
+    assert restored.json()["status"] == "published"
+    await client.delete(url, headers=partner.headers)
+    assert (await client.delete(f"{url}/purge", headers=staff.headers)).status_code == 403
+    assert (await client.delete(f"{url}/purge", headers=admin.headers)).status_code == 204
+    assert await Opportunity.find_all().count() == 2  # the two drafts remain
+    actions = [
+        e.action async for e in AuditEntry.find(AuditEntry.entity_id == item["id"]).sort("+at")
+    ]
+    assert actions == ["create", "status_change", "archive", "restore", "archive", "purge"]
+
+
+async def test_past_deadline_reads_closed(client: AsyncClient, world, partner, staff) -> None:
+    item = await make_opportunity(client, partner, world["org_a"]["id"], publish_as=staff)
+    await Opportunity.find_one({"slug": item["slug"]}).update(
+        {
+            "$set": {
+                "deadline": datetime.now(UTC) - timedelta(minutes=1),
+                "deadline_sort": datetime.now(UTC) - timedelta(minutes=1),
+            }
+        }
+    )
+    read = (await client.get(f"{API}/{item['id']}")).json()
+    assert read["status"] == "closed"
+    open_now = (await client.get(API, params={"open_now": "true"})).json()["items"]
+    assert open_now == []
+
+
+# --- editing and lost updates ---------------------------------------------------------------
+
+
+async def test_etag_if_match(client: AsyncClient, world, partner, make_user) -> None:
+    url = f"{API}/{world['draft_a']['id']}"
+    read = await client.get(url, headers=partner.headers)
+    etag = read.headers["etag"]
+    first = await client.patch(
+        url, headers={**partner.headers, "If-Match": etag}, json={"title": "First writer"}
+    )
+    assert first.status_code == 200
+    assert first.headers["etag"] != etag
+    second = await client.patch(
+        url, headers={**partner.headers, "If-Match": etag}, json={"title": "Second writer"}
+    )
+    assert second.status_code == 412
+    assert (await client.get(url, headers=partner.headers)).json()["title"] == "First writer"
+
+
+async def test_partial_update_rules(client: AsyncClient, world, partner) -> None:
+    url = f"{API}/{world['draft_a']['id']}"
+    bad = await client.patch(url, headers=partner.headers, json={"amount_min": 10_000_000})
+    assert bad.status_code == 422  # above the stored amount_max
+    rolling = await client.patch(url, headers=partner.headers, json={"rolling": True})
+    assert rolling.status_code == 200
+    assert rolling.json()["deadline"] is None
+    mass = await client.patch(
+        url, headers=partner.headers, json={"saves": 99, "status": "published"}
+    )
+    assert mass.status_code == 422
+    sanitised = await client.patch(
+        url, headers=partner.headers, json={"description": "<script>x()</script>ok"}
+    )
+    assert sanitised.json()["description"] == "ok"
+
+
+# --- search, filters, sorting, paging -------------------------------------------------------
+
+
+@pytest.fixture
+async def catalogue_items(client: AsyncClient, make_user, staff):
+    owner = await make_user(role="partner")
+    org = await make_org(client, owner, name="Fondation Énergie")
+    specs: list[dict[str, Any]] = [
+        {"title": "Café Growth Grant", "type": "grant", "industries": ["agriculture-food"], "sdgs": ["sdg-2"],
+         "eligibility": {"countries": ["KE"], "stages": ["idea"]}, "deadline": "2099-01-05T00:00:00Z",
+         "amount_min": 100_000, "amount_max": 200_000, "currency": "USD"},
+        {"title": "Solar Loan", "type": "loan", "industries": ["clean-energy"], "sdgs": ["sdg-7"],
+         "eligibility": {"countries": ["NG"], "stages": ["growth"]}, "deadline": "2099-01-03T00:00:00Z",
+         "amount_min": 1_000_000, "amount_max": 5_000_000, "currency": "USD"},
+        {"title": "Green Seed Equity", "type": "equity", "industries": ["clean-energy"], "sdgs": ["sdg-7", "sdg-13"],
+         "eligibility": {"countries": ["KE", "NG"]}, "deadline": None, "rolling": True,
+         "amount_min": 5_000_000, "amount_max": 9_000_000, "currency": "EUR"},
+        {"title": "Women Founders Accelerator", "type": "accelerator", "industries": ["fintech"],
+         "target_communities": ["women-founders"], "tags": ["mentorship"], "deadline": "2099-01-01T00:00:00Z",
+         "amount_min": None, "amount_max": None, "currency": None, "summary": "Coffee and energy for founders"},
+    ]  # fmt: skip
+    items = []
+    for spec in specs:
+        items.append(await make_opportunity(client, owner, org["id"], publish_as=staff, **spec))
+    for i in range(8):
+        items.append(await make_opportunity(client, owner, org["id"], publish_as=staff, title=f"Filler {i}",
+                                            deadline=f"2099-02-{i + 1:02d}T00:00:00Z",
+                                            amount_min=None, amount_max=None, currency=None))  # fmt: skip
+    return {"org": org, "items": items, "owner": owner}
+
+
+def _titles(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [i["title"] for i in response.json()["items"]]
+
+
+async def test_text_search_accent_and_case_insensitive(
+    client: AsyncClient, catalogue_items
+) -> None:
+    assert _titles(await client.get(API, params={"q": "CAFE"})) == ["Café Growth Grant"]
+    assert _titles(await client.get(API, params={"q": "café grants"})) == ["Café Growth Grant"]
+    # organisation name (with accents) is searchable
+    assert len(_titles(await client.get(API, params={"q": "energie", "limit": 100}))) == 12
+    # relevance: title matches outrank summary matches
+    ranked = _titles(await client.get(API, params={"q": "energy"}))
+    assert ranked == ["Women Founders Accelerator"]
+    by_tag = _titles(await client.get(API, params={"q": "mentorship"}))
+    assert by_tag == ["Women Founders Accelerator"]
+    ranked = _titles(await client.get(API, params={"q": "founders"}))
+    assert ranked[0] == "Women Founders Accelerator"
+    assert (await client.get(API, params={"q": "!!!"})).status_code == 422
+
+
+async def test_filters(client: AsyncClient, catalogue_items) -> None:
+    def get(**params):
+        return client.get(API, params={"limit": 100, **params})
+
+    assert _titles(await get(type="loan")) == ["Solar Loan"]
+    assert sorted(_titles(await get(type="loan,equity"))) == ["Green Seed Equity", "Solar Loan"]
+    assert sorted(_titles(await get(industries="clean-energy"))) == [
+        "Green Seed Equity",
+        "Solar Loan",
+    ]
+    assert _titles(await get(sdgs="sdg-13")) == ["Green Seed Equity"]
+    assert sorted(_titles(await get(country="KE"))) == ["Café Growth Grant", "Green Seed Equity"]
+    assert _titles(await get(stages="growth")) == ["Solar Loan"]
+    assert _titles(await get(target_communities="women-founders")) == ["Women Founders Accelerator"]
+    assert _titles(await get(tags="mentorship")) == ["Women Founders Accelerator"]
+    assert _titles(
+        await get(deadline_from="2099-01-02T00:00:00Z", deadline_to="2099-01-04T00:00:00Z")
+    ) == ["Solar Loan"]
+    assert sorted(_titles(await get(amount_min=150_000, amount_max=2_000_000, currency="USD"))) == [
+        "Café Growth Grant",
+        "Solar Loan",
+    ]
+    assert _titles(await get(organisation=catalogue_items["org"]["slug"], q="solar")) == [
+        "Solar Loan"
+    ]
+    assert _titles(await get(organisation="64b7f0c2a1b2c3d4e5f60718")) == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sort": "password"},
+        {"sort": "relevance"},
+        {"cursor": "!!!"},
+        {"cursor": "eyJzIjoibmV3ZXN0IiwidiI6WyJ2IiwxXSwiaSI6IngifQ"},  # another sort's cursor
+        {"limit": 500},
+        {"type": "lottery"},
+        {"country": "Narnia"},
+        {"deadline_from": "yesterday"},
+        {"amount_min": 5},  # without currency
+        {"facets": "type,password_hash"},
+        {"stages": "unicorn"},
+        {"q[$ne]": "x"},
+        {"status[$ne]": "draft"},
+    ],
+)
+async def test_bad_list_params_are_422(client: AsyncClient, catalogue_items, params) -> None:
+    response = await client.get(API, params=params)
+    assert response.status_code == 422, response.text
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize("sort", ["deadline", "newest", "updated", "relevance"])
+async def test_paging_returns_every_item_once(client: AsyncClient, catalogue_items, sort) -> None:
+    params = {"limit": 5, "sort": sort}
+    if sort == "relevance":
+        params["q"] = "energie"
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        response = await client.get(
+            API, params={**params, **({"cursor": cursor} if cursor else {})}
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == 12
+    if sort == "deadline":
+        full = (await client.get(API, params={"limit": 100, "sort": "deadline"})).json()["items"]
+        assert [i["id"] for i in full] == seen
+        deadlines = [i["deadline"] for i in full]
+        dated = [d for d in deadlines if d]
+        assert dated == sorted(dated)
+        assert deadlines[-1] is None
+
+
+async def test_facets_follow_filter(client: AsyncClient, catalogue_items) -> None:
+    response = await client.get(
+        API, params={"facets": "type,industries,country,sdgs", "industries": "clean-energy"}
+    )
+    facets = response.json()["facets"]
+    assert {f["value"]: f["count"] for f in facets["type"]} == {"loan": 1, "equity": 1}
+    assert {f["value"]: f["count"] for f in facets["country"]} == {"NG": 2, "KE": 1}
+    assert {f["value"]: f["count"] for f in facets["sdgs"]} == {"sdg-7": 2, "sdg-13": 1}
+    assert facets["industries"] == [{"value": "clean-energy", "count": 2}]
+    total = await client.get(API, params={"include_total": "true", "limit": 1})
+    assert total.json()["total"] == 12
+
+
+async def test_updated_since_includes_items_that_left(
+    client: AsyncClient, catalogue_items, staff
+) -> None:
+    owner = catalogue_items["owner"]
+    mark = datetime.now(UTC)
+    solar = next(i for i in catalogue_items["items"] if i["title"] == "Solar Loan")
+    cafe = next(i for i in catalogue_items["items"] if i["title"] == "Café Growth Grant")
+    await client.delete(f"{API}/{solar['id']}", headers=owner.headers)
+    await client.patch(f"{API}/{cafe['id']}", headers=owner.headers, json={"summary": "Updated"})
+    draft = await make_opportunity(
+        client, owner, catalogue_items["org"]["id"], title="Never public"
+    )
+    synced = (await client.get(API, params={"updated_since": mark.isoformat()})).json()["items"]
+    by_title = {i["title"]: i["status"] for i in synced}
+    assert by_title == {"Solar Loan": "archived", "Café Growth Grant": "published"}
+    assert draft["title"] not in by_title
+
+
+# --- interactions ---------------------------------------------------------------------------
+
+
+async def test_save_apply_and_my_list(client: AsyncClient, catalogue_items, entrepreneur) -> None:
+    item = catalogue_items["items"][0]
+    url = f"{API}/{item['id']}"
+    assert (await client.put(f"{url}/save")).status_code == 401
+    for _ in range(2):  # idempotent
+        saved = await client.put(f"{url}/save", headers=entrepreneur.headers)
+        assert saved.status_code == 200
+        assert saved.json()["saved"] is True
+    assert (await client.get(url)).json()["saves"] == 1
+    applied = await client.put(
+        f"{url}/application", headers=entrepreneur.headers, json={"status": "applied"}
+    )
+    assert applied.json()["application_status"] == "applied"
+    await client.put(f"{url}/application", headers=entrepreneur.headers, json={"status": "awarded"})
+    assert (await client.get(url)).json()["applications"] == 1
+    bad = await client.put(
+        f"{url}/application", headers=entrepreneur.headers, json={"status": "won-lottery"}
+    )
+    assert bad.status_code == 422
+    other = catalogue_items["items"][1]
+    await client.put(
+        f"{API}/{other['id']}/application",
+        headers=entrepreneur.headers,
+        json={"status": "interested"},
+    )
+    saved_list = (
+        await client.get(
+            "/api/v1/me/opportunities", headers=entrepreneur.headers, params={"status": "saved"}
+        )
+    ).json()
+    assert [r["opportunity"]["id"] for r in saved_list["items"]] == [item["id"]]
+    awarded = (
+        await client.get(
+            "/api/v1/me/opportunities", headers=entrepreneur.headers, params={"status": "awarded"}
+        )
+    ).json()
+    assert [r["opportunity"]["id"] for r in awarded["items"]] == [item["id"]]
+    everything = (await client.get("/api/v1/me/opportunities", headers=entrepreneur.headers)).json()
+    assert {r["opportunity"]["id"] for r in everything["items"]} == {item["id"], other["id"]}
+    assert (
+        await client.get(
+            "/api/v1/me/opportunities", headers=entrepreneur.headers, params={"status": "x"}
+        )
+    ).status_code == 422
+    unsaved = await client.delete(f"{url}/save", headers=entrepreneur.headers)
+    assert unsaved.json()["saved"] is False
+    assert (await client.get(url)).json()["saves"] == 0
+
+
+async def test_cannot_save_unseen_draft(client: AsyncClient, world, entrepreneur) -> None:
+    response = await client.put(
+        f"{API}/{world['draft_b']['id']}/save", headers=entrepreneur.headers
+    )
+    assert response.status_code == 404
+
+
+async def test_views_counted_once_per_user_per_day(
+    client: AsyncClient, catalogue_items, entrepreneur, make_user
+) -> None:
+    item = catalogue_items["items"][0]
+    url = f"{API}/{item['id']}"
+    for _ in range(3):
+        await client.get(url, headers=entrepreneur.headers)
+    await client.get(url)  # anonymous views are not counted
+    other = await make_user()
+    await client.get(url, headers=other.headers)
+    assert (await client.get(url)).json()["views"] == 2

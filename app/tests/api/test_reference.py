@@ -1,0 +1,112 @@
+"""Reference data: public cacheable reads, admin changes, slug validation."""
+
+from __future__ import annotations
+
+from httpx import AsyncClient
+
+from app.models.audit import AuditEntry
+from app.tests.factories import make_org, opportunity_body
+
+
+async def test_sdgs_seeded_with_numbers(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/reference/sdgs")
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) == 17
+    assert [i["number"] for i in items] == list(range(1, 18))
+    assert items[12]["name"] == "Climate Action"
+    for kind in ("industries", "opportunity-types", "event-types", "target-communities", "tags"):
+        listed = (await client.get(f"/api/v1/reference/{kind}")).json()["items"]
+        assert len(listed) >= 5, kind
+
+
+async def test_etag_and_cache_control(client: AsyncClient) -> None:
+    first = await client.get("/api/v1/reference/industries")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "public, max-age=300"
+    again = await client.get("/api/v1/reference/industries", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+
+
+async def test_unknown_kind_is_422(client: AsyncClient) -> None:
+    assert (await client.get("/api/v1/reference/planets")).status_code == 422
+
+
+async def test_admin_create_update_retire_changes_etag_and_audits(
+    client: AsyncClient, admin
+) -> None:
+    etag = (await client.get("/api/v1/reference/tags")).headers["etag"]
+    created = await client.post(
+        "/api/v1/admin/reference/tags",
+        headers=admin.headers,
+        json={"slug": "blue-economy", "name": "Blue Economy"},
+    )
+    assert created.status_code == 201
+    duplicate = await client.post(
+        "/api/v1/admin/reference/tags",
+        headers=admin.headers,
+        json={"slug": "blue-economy", "name": "Again"},
+    )
+    assert duplicate.status_code == 409
+    listed = await client.get("/api/v1/reference/tags", headers={"If-None-Match": etag})
+    assert listed.status_code == 200
+    assert "blue-economy" in [i["slug"] for i in listed.json()["items"]]
+    renamed = await client.patch(
+        "/api/v1/admin/reference/tags/blue-economy",
+        headers=admin.headers,
+        json={"name": "Ocean Economy"},
+    )
+    assert renamed.json()["name"] == "Ocean Economy"
+    retired = await client.post(
+        "/api/v1/admin/reference/tags/blue-economy/retire", headers=admin.headers
+    )
+    assert retired.json()["active"] is False
+    public = (await client.get("/api/v1/reference/tags")).json()["items"]
+    assert "blue-economy" not in [i["slug"] for i in public]
+    everything = (await client.get("/api/v1/admin/reference/tags", headers=admin.headers)).json()[
+        "items"
+    ]
+    assert "blue-economy" in [i["slug"] for i in everything]
+    actions = [e.action async for e in AuditEntry.find(AuditEntry.entity == "reference")]
+    assert actions == ["create", "update", "retire"]
+    entry = await AuditEntry.find_one({"action": "update"})
+    assert entry.changes["name"] == {"before": "Blue Economy", "after": "Ocean Economy"}
+
+
+async def test_bad_slug_format_is_422(client: AsyncClient, admin) -> None:
+    response = await client.post(
+        "/api/v1/admin/reference/tags",
+        headers=admin.headers,
+        json={"slug": "Not A Slug", "name": "x"},
+    )
+    assert response.status_code == 422
+
+
+async def test_unknown_and_retired_slugs_rejected_on_documents(
+    client: AsyncClient, partner, admin
+) -> None:
+    org = await make_org(client, partner)
+    bad = await client.post(
+        "/api/v1/opportunities",
+        headers=partner.headers,
+        json=opportunity_body(org["id"], industries=["fintech", "space-mining"]),
+    )
+    assert bad.status_code == 422
+    body = bad.json()["error"]
+    assert body["code"] == "UNKNOWN_REFERENCE"
+    assert [d["input"] for d in body["details"]] == ["space-mining"]
+    await client.post("/api/v1/admin/reference/industries/fintech/retire", headers=admin.headers)
+    retired = await client.post(
+        "/api/v1/opportunities",
+        headers=partner.headers,
+        json=opportunity_body(org["id"], industries=["fintech"]),
+    )
+    assert retired.status_code == 422
+    wrong_type = await client.post(
+        "/api/v1/opportunities",
+        headers=partner.headers,
+        json=opportunity_body(org["id"], type="lottery"),
+    )
+    assert wrong_type.status_code == 422
