@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,8 +21,14 @@ from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.services import bootstrap
+from app.services.storage import start_storage
 
 log = structlog.get_logger("app")
+
+# Routes that take file uploads (their own streaming limits apply instead of MAX_BODY_BYTES).
+UPLOAD_PATHS = re.compile(
+    r"/api/v1/(?:media|profiles/me/avatar|organisations/[^/]+/logo|(?:opportunities|events)/[^/]+/cover)"
+)
 
 DESCRIPTION = """RunWei connects entrepreneurs and small-business owners with opportunities
 (grants, loans, equity, accelerators, competitions), events, and the organisations and
@@ -50,11 +57,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await connect(settings)
         app.state.database = database
+        app.state.storage = await start_storage(settings)
         await bootstrap.prepare(settings)
         log.info("app_started", environment=settings.environment.value)
         try:
             yield
         finally:
+            await app.state.storage.close()
             database.close()
             log.info("app_stopped")
 
@@ -87,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
-        unlimited_prefixes=("/api/v1/media",),
+        unlimited_paths=UPLOAD_PATHS,
         hsts=settings.is_production,
     )
     app.include_router(api_router)

@@ -39,12 +39,12 @@ class RequestContextMiddleware:
         app: ASGIApp,
         *,
         max_body_bytes: int,
-        unlimited_prefixes: tuple[str, ...] = (),
+        unlimited_paths: re.Pattern[str] | None = None,
         hsts: bool = False,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.unlimited_prefixes = unlimited_prefixes
+        self.unlimited_paths = unlimited_paths
         self.security_headers: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
@@ -107,6 +107,10 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
 
+    def _unlimited(self, scope: Scope) -> bool:
+        """Upload routes enforce their own, per-purpose limits while streaming."""
+        return bool(self.unlimited_paths and self.unlimited_paths.fullmatch(scope["path"]))
+
     @staticmethod
     def _request_id(scope: Scope) -> str:
         for name, value in scope.get("headers", []):
@@ -128,7 +132,7 @@ class RequestContextMiddleware:
                     "Query parameter names may not contain '$' or '['.",
                     [{"loc": ["query", k], "msg": "operator syntax is not accepted"} for k in bad],
                 )
-        if scope["path"].startswith(self.unlimited_prefixes):
+        if self._unlimited(scope):
             return None
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -141,7 +145,7 @@ class RequestContextMiddleware:
         return None
 
     def _limited(self, scope: Scope, receive: Receive) -> Receive:
-        if scope["path"].startswith(self.unlimited_prefixes):
+        if self._unlimited(scope):
             return receive
         received = 0
         limit = self.max_body_bytes

@@ -7,6 +7,7 @@ from app.models.auth import AuthSession, OneTimeToken, RevokedToken
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
+from app.models.media import Media
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.profile import Profile
@@ -29,6 +30,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     OpportunityInteraction,
     OpportunityView,
     Rsvp,
+    Media,
 ]
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Event",
+    "Media",
     "OneTimeToken",
     "Opportunity",
     "OpportunityInteraction",

@@ -1,0 +1,78 @@
+"""Media schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from app.models.media import Media, MediaPurpose
+
+
+class MediaRead(BaseModel):
+    id: str
+    owner_id: str
+    purpose: MediaPurpose
+    content_type: str
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    has_thumbnail: bool
+    original_filename: str | None
+    created_at: datetime
+    content_url: str
+    thumbnail_url: str | None
+
+    @classmethod
+    def from_doc(cls, m: Media) -> MediaRead:
+        base = f"/api/v1/media/{m.id}/content"
+        return cls(
+            id=str(m.id),
+            owner_id=str(m.owner_id),
+            purpose=m.purpose,
+            content_type=m.content_type,
+            size=m.size,
+            sha256=m.sha256,
+            width=m.width,
+            height=m.height,
+            has_thumbnail=m.thumbnail_blob_name is not None,
+            original_filename=m.original_filename,
+            created_at=m.created_at,
+            content_url=base,
+            thumbnail_url=f"{base}?thumbnail=true" if m.thumbnail_blob_name else None,
+        )
+
+
+UPLOAD_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "purpose": {"type": "string", "enum": [p.value for p in MediaPurpose]},
+                    },
+                }
+            }
+        },
+    }
+}
+
+FILE_ONLY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
