@@ -150,11 +150,20 @@ class AzureBlobStorage:
     backend = "azure"
 
     def __init__(self, settings: Settings) -> None:
-        from azure.storage.blob.aio import BlobServiceClient
+        from azure.storage.blob.aio import BlobServiceClient, ExponentialRetry
 
         self.container_name = settings.azure_storage_container
         self._credential: Any = None
-        options: dict[str, Any] = {"retry_total": 2, "connection_timeout": 5, "read_timeout": 30}
+        # The SDK's default retry waits 15 s, 45 s...: a request would hang for a minute
+        # before we could answer 503. Two quick retries, then give up.
+        retry = ExponentialRetry(
+            initial_backoff=0.5, increment_base=2, retry_total=2, random_jitter_range=0.2
+        )
+        options: dict[str, Any] = {
+            "retry_policy": retry,
+            "connection_timeout": 5,
+            "read_timeout": 30,
+        }
         if settings.azure_storage_connection_string is not None:
             self.service = BlobServiceClient.from_connection_string(
                 settings.azure_storage_connection_string.get_secret_value(), **options

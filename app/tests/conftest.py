@@ -156,6 +156,6 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
     yield connection_string
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=3)
     except subprocess.TimeoutExpired:
         process.kill()

@@ -30,6 +30,7 @@ def settings_overrides(request: pytest.FixtureRequest) -> dict[str, Any]:
     return {}
 
 
+@pytest.mark.parametrize("settings_overrides", [{}])  # swaps in its own dead store
 async def test_storage_unreachable_is_503_and_no_record(
     app, client: AsyncClient, entrepreneur
 ) -> None:
