@@ -157,7 +157,7 @@ class AzureBlobStorage:
         # The SDK's default retry waits 15 s, 45 s...: a request would hang for a minute
         # before we could answer 503. Two quick retries, then give up.
         retry = ExponentialRetry(
-            initial_backoff=0.5, increment_base=2, retry_total=2, random_jitter_range=0.2
+            initial_backoff=1, increment_base=2, retry_total=2, random_jitter_range=0
         )
         options: dict[str, Any] = {
             "retry_policy": retry,
