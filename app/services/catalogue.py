@@ -26,7 +26,6 @@ from app.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
-    PreconditionFailed,
     ValidationFailed,
 )
 from app.core.pagination import PageParams, SortSpec, paginate
@@ -37,6 +36,7 @@ from app.models.reference import ReferenceKind
 from app.services import audit, reference
 from app.services.access import is_admin, is_staff, member_org_ids, object_id
 from app.services.auth import Principal
+from app.services.versioning import check_version, save_versioned
 from app.utils.geo import bounding_box_filter, haversine_km
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
@@ -211,11 +211,7 @@ async def update(
     validate_merged: Callable[[T, dict[str, Any]], None] | None = None,
 ) -> T:
     item = await get_managed(kind, who, key)
-    if expected_version is not None and expected_version != item.version:
-        raise PreconditionFailed(
-            f"The {kind.entity} changed since you read it (version {item.version}).",
-            code="VERSION_MISMATCH",
-        )
+    check_version(item, expected_version, kind.entity)
     if not changes:
         return item
     if item.status is ItemStatus.archived:
@@ -226,22 +222,8 @@ async def update(
     if validate_merged:
         validate_merged(item, changes)
     before = item.model_dump()
-    merged = item.model_copy(update=changes)
-    changes.update(search_fields(kind, merged))
-    changes["updated_at"] = utcnow()
-    collection = kind.model.get_motor_collection()
-    encoded = kind.model.model_validate(merged.model_dump() | changes).model_dump(
-        include=set(changes), by_alias=True
-    )
-    result = await collection.update_one(
-        {"_id": item.id, "version": item.version}, {"$set": encoded, "$inc": {"version": 1}}
-    )
-    if result.modified_count == 0:
-        raise PreconditionFailed(
-            f"The {kind.entity} changed while you were editing it.", code="VERSION_MISMATCH"
-        )
-    fresh = await kind.model.get(item.id)
-    assert fresh is not None  # noqa: S101
+    changes.update(search_fields(kind, item.model_copy(update=changes)))
+    fresh = await save_versioned(item, changes, expected_version, kind.entity)
     await audit.record(who.principal, "update", kind.entity, item.id, before, fresh.model_dump())
     return fresh
 
@@ -341,6 +323,19 @@ async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObject
 
 
 # --- lists ------------------------------------------------------------------------------------
+
+
+async def reference_clauses(
+    wanted: list[tuple[list[str], ReferenceKind, str]],
+) -> list[dict[str, Any]]:
+    """`field $in values` for each (values, kind, field), after checking every slug exists
+    (an unknown one is a 422, not an empty page)."""
+    clauses: list[dict[str, Any]] = []
+    for values, ref_kind, path in wanted:
+        if values:
+            await reference.validate(ref_kind, values, path)
+            clauses.append({path: {"$in": list(dict.fromkeys(values))}})
+    return clauses
 
 
 @dataclass

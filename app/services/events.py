@@ -23,7 +23,7 @@ from app.models.event import Event, EventFormat
 from app.models.interaction import Rsvp, RsvpStatus
 from app.models.reference import ReferenceKind
 from app.models.user import User
-from app.services import catalogue, reference
+from app.services import catalogue
 from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
 from app.services.opportunities import organisation_clause
@@ -95,17 +95,15 @@ class EventFilters:
 
 
 async def build_clauses(f: EventFilters) -> list[dict[str, Any]]:
-    clauses: list[dict[str, Any]] = []
-    for values, ref_kind, path in (
-        (f.types, ReferenceKind.event_types, "type"),
-        (f.industries, ReferenceKind.industries, "industries"),
-        (f.tags, ReferenceKind.tags, "tags"),
-        (f.sdgs, ReferenceKind.sdgs, "sdgs"),
-        (f.target_communities, ReferenceKind.target_communities, "target_communities"),
-    ):
-        if values:
-            await reference.validate(ref_kind, values, path)
-            clauses.append({path: {"$in": list(dict.fromkeys(values))}})
+    clauses = await catalogue.reference_clauses(
+        [
+            (f.types, ReferenceKind.event_types, "type"),
+            (f.industries, ReferenceKind.industries, "industries"),
+            (f.tags, ReferenceKind.tags, "tags"),
+            (f.sdgs, ReferenceKind.sdgs, "sdgs"),
+            (f.target_communities, ReferenceKind.target_communities, "target_communities"),
+        ]
+    )
     if f.formats:
         clauses.append({"format": {"$in": [x.value for x in f.formats]}})
     if f.organisation:

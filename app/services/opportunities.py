@@ -18,7 +18,7 @@ from app.models.interaction import ApplicationStatus, OpportunityInteraction, Op
 from app.models.opportunity import ROLLING_SORT_DATE, Opportunity
 from app.models.profile import BusinessStage
 from app.models.reference import ReferenceKind
-from app.services import catalogue, reference
+from app.services import catalogue
 from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
 
@@ -114,22 +114,15 @@ class OpportunityFilters:
 
 
 async def build_clauses(f: OpportunityFilters) -> list[dict[str, Any]]:
-    clauses: list[dict[str, Any]] = []
-    for values, ref_kind, path, name in (
-        (f.types, ReferenceKind.opportunity_types, "type", "type"),
-        (f.industries, ReferenceKind.industries, "industries", "industries"),
-        (f.tags, ReferenceKind.tags, "tags", "tags"),
-        (f.sdgs, ReferenceKind.sdgs, "sdgs", "sdgs"),
-        (
-            f.target_communities,
-            ReferenceKind.target_communities,
-            "target_communities",
-            "target_communities",
-        ),
-    ):
-        if values:
-            await reference.validate(ref_kind, values, name)
-            clauses.append({path: {"$in": list(dict.fromkeys(values))}})
+    clauses = await catalogue.reference_clauses(
+        [
+            (f.types, ReferenceKind.opportunity_types, "type"),
+            (f.industries, ReferenceKind.industries, "industries"),
+            (f.tags, ReferenceKind.tags, "tags"),
+            (f.sdgs, ReferenceKind.sdgs, "sdgs"),
+            (f.target_communities, ReferenceKind.target_communities, "target_communities"),
+        ]
+    )
     if f.stages:
         clauses.append({"eligibility.stages": {"$in": [s.value for s in f.stages]}})
     if f.organisation:

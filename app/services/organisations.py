@@ -7,7 +7,7 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from app.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
 from app.models.organisation import Member, Organisation, OrganisationType, OrgRole
@@ -16,6 +16,7 @@ from app.schemas.organisation import MemberAdd, OrganisationCreate, Organisation
 from app.services import audit, catalogue, events, opportunities
 from app.services.access import is_admin, is_staff
 from app.services.auth import Principal
+from app.services.versioning import check_version, save_versioned
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
 ENTITY = "organisation"
@@ -128,32 +129,15 @@ async def update(
     principal: Principal, key: str, data: OrganisationUpdate, expected_version: int | None
 ) -> Organisation:
     org = await _managed(principal, key)
-    if expected_version is not None and expected_version != org.version:
-        raise PreconditionFailed(
-            "The organisation changed since you read it.", code="VERSION_MISMATCH"
-        )
+    check_version(org, expected_version, ENTITY)
     changes = data.model_dump(exclude_unset=True)
     if not changes:
         return org
     if "description" in changes and changes["description"] is not None:
         changes["description"] = sanitize_html(changes["description"])
     before = org.model_dump()
-    merged = org.model_copy(update=changes)
-    changes["search_tokens"] = _tokens(merged)
-    changes["updated_at"] = utcnow()
-    result = await Organisation.get_motor_collection().update_one(
-        {"_id": org.id, "version": org.version},
-        {
-            "$set": Organisation.model_validate(merged.model_dump() | changes).model_dump(
-                include=set(changes)
-            ),
-            "$inc": {"version": 1},
-        },
-    )
-    if result.modified_count == 0:
-        raise PreconditionFailed("The organisation changed meanwhile.", code="VERSION_MISMATCH")
-    fresh = await Organisation.get(org.id)
-    assert fresh is not None  # noqa: S101
+    changes["search_tokens"] = _tokens(org.model_copy(update=changes))
+    fresh = await save_versioned(org, changes, expected_version, ENTITY)
     if fresh.name != org.name:
         await catalogue.refresh_organisation(opportunities.KIND, fresh)
         await catalogue.refresh_organisation(events.KIND, fresh)

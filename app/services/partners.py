@@ -7,7 +7,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, NotFound, PreconditionFailed, ValidationFailed
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
 from app.models.organisation import (
@@ -21,6 +21,7 @@ from app.schemas.organisation import PartnershipCreate, PartnershipUpdate
 from app.services import audit
 from app.services.access import object_id
 from app.services.auth import Principal
+from app.services.versioning import check_version, save_versioned
 
 ENTITY = "partner"
 PUBLIC_SORT = SortSpec("name", "organisation_name", 1)
@@ -108,43 +109,23 @@ async def update(
     actor: Principal, partner_id: str, data: PartnershipUpdate, expected_version: int | None
 ) -> Partnership:
     item = await get_admin(partner_id)
-    if expected_version is not None and expected_version != item.version:
-        raise PreconditionFailed(
-            "The partnership changed since you read it.", code="VERSION_MISMATCH"
-        )
+    check_version(item, expected_version, "partnership")
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    # Only end_date can be cleared (null = open-ended); null elsewhere means "no change".
+    changes = {k: v for k, v in changes.items() if v is not None or k == "end_date"}
     if not changes:
         return item
     for name in ("start_date", "end_date"):
-        if name in changes and changes[name] is not None:
+        if changes.get(name) is not None:
             changes[name] = _day(changes[name])
-    if changes.get("start_date") is None:
-        changes.pop("start_date", None)
-    start = changes.get("start_date", item.start_date)
     end = changes.get("end_date", item.end_date)
-    if end is not None and end < start:
+    if end is not None and end < changes.get("start_date", item.start_date):
         raise ValidationFailed(
             "end_date must not be before start_date.",
             details=[{"loc": ["body", "end_date"], "msg": "before start_date"}],
         )
-    if "contact" in changes and changes["contact"] is not None:
-        changes["contact"] = PartnerContact(**changes["contact"])
-    elif "contact" in changes:
-        changes.pop("contact")
     before = item.model_dump()
-    changes["updated_at"] = utcnow()
-    changes["version"] = item.version + 1
-    result = await Partnership.get_motor_collection().update_one(
-        {"_id": item.id, "version": item.version},
-        {
-            "$set": Partnership.model_validate(item.model_dump() | changes).model_dump(
-                include=set(changes)
-            )
-        },
-    )
-    if result.modified_count == 0:
-        raise PreconditionFailed("The partnership changed meanwhile.", code="VERSION_MISMATCH")
-    fresh = await get_admin(partner_id)
+    fresh = await save_versioned(item, changes, expected_version, "partnership")
     await audit.record(actor, "update", ENTITY, item.id, before, fresh.model_dump())
     return fresh
 

@@ -6,15 +6,15 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, NotFound, PreconditionFailed
+from app.core.exceptions import Conflict, NotFound
 from app.core.pagination import PageParams, SortSpec, paginate
-from app.models.base import utcnow
 from app.models.profile import Profile, Visibility
 from app.models.reference import ReferenceKind
 from app.schemas.profile import ProfilePatch, ProfileWrite
 from app.services import reference
 from app.services.access import is_admin, object_id
 from app.services.auth import Principal
+from app.services.versioning import save_versioned
 
 SORT = SortSpec("newest", "created_at", -1)
 
@@ -83,19 +83,7 @@ async def patch_mine(
 
 
 async def _apply(profile: Profile, values: dict[str, Any], expected_version: int | None) -> Profile:
-    if expected_version is not None and expected_version != profile.version:
-        raise PreconditionFailed("The profile changed since you read it.", code="VERSION_MISMATCH")
-    merged = Profile.model_validate(profile.model_dump() | values)
-    encoded = merged.model_dump(include=set(values) | {"updated_at"})
-    encoded["updated_at"] = utcnow()
-    result = await Profile.get_motor_collection().update_one(
-        {"_id": profile.id, "version": profile.version}, {"$set": encoded, "$inc": {"version": 1}}
-    )
-    if result.modified_count == 0:
-        raise PreconditionFailed("The profile changed meanwhile.", code="VERSION_MISMATCH")
-    fresh = await Profile.get(profile.id)
-    assert fresh is not None  # noqa: S101
-    return fresh
+    return await save_versioned(profile, values, expected_version, "profile")
 
 
 async def get(principal: Principal | None, profile_id: str) -> Profile:

@@ -1,0 +1,41 @@
+"""Optimistic concurrency for documents with a `version` field (ETag / If-Match)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from beanie import Document
+
+from app.core.exceptions import PreconditionFailed
+from app.models.base import utcnow
+
+D = TypeVar("D", bound=Document)
+
+
+def check_version(doc: Any, expected: int | None, what: str) -> None:
+    if expected is not None and expected != doc.version:
+        raise PreconditionFailed(
+            f"The {what} changed since you read it (version {doc.version}).",
+            code="VERSION_MISMATCH",
+        )
+
+
+async def save_versioned(doc: D, changes: dict[str, Any], expected: int | None, what: str) -> D:
+    """Apply `changes` only if nobody changed `doc` meanwhile: one conditional update on
+    `version` (then bumped). The merged document is validated before anything is written."""
+    check_version(doc, expected, what)
+    model = type(doc)
+    changes = {**changes, "updated_at": utcnow()}
+    merged = model.model_validate(doc.model_dump() | changes)
+    encoded = merged.model_dump(include=set(changes))
+    version: int = doc.version
+    result = await model.get_motor_collection().update_one(
+        {"_id": doc.id, "version": version}, {"$set": encoded, "$inc": {"version": 1}}
+    )
+    if result.modified_count == 0:
+        raise PreconditionFailed(
+            f"The {what} changed while you were editing it.", code="VERSION_MISMATCH"
+        )
+    fresh = await model.get(doc.id)
+    assert fresh is not None  # noqa: S101
+    return fresh
