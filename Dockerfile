@@ -24,7 +24,9 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     WEB_CONCURRENCY=2 \
     FORWARDED_ALLOW_IPS=127.0.0.1
 RUN groupadd --system --gid 10001 runwei \
-    && useradd --system --uid 10001 --gid runwei --home-dir /srv --shell /usr/sbin/nologin runwei
+    && useradd --system --uid 10001 --gid runwei --home-dir /srv --shell /usr/sbin/nologin runwei \
+    && mkdir -p /srv/var/media \
+    && chown -R 10001:10001 /srv/var
 WORKDIR /srv
 COPY --from=build /opt/venv /opt/venv
 COPY --chown=runwei:runwei app/ ./app/

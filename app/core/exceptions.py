@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from slowapi.errors import RateLimitExceeded
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -195,6 +196,16 @@ async def rate_limit_handler(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def database_unavailable_handler(_: Request, exc: Exception) -> JSONResponse:
+    log.error("database_unavailable", error=type(exc).__name__)
+    return error_response(
+        503,
+        "DATABASE_UNAVAILABLE",
+        "The database is unavailable; try again shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 async def unhandled_error_handler(_: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
@@ -205,4 +216,5 @@ def register_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(RateLimitExceeded, rate_limit_handler)
+    app.add_exception_handler(ConnectionFailure, database_unavailable_handler)
     app.add_exception_handler(Exception, unhandled_error_handler)

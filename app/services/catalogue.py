@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import structlog
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.exceptions import (
@@ -58,6 +58,8 @@ class CatalogueKind(Generic[T]):
     default_sort: str
     facet_fields: dict[str, tuple[str, bool]]  # facet name -> (field, is_array)
     text_fields: tuple[str, ...] = ("title", "description")
+    # (collection model, field holding this item's id): removed with the item on purge
+    related: tuple[tuple[type[Document], str], ...] = ()
 
     def not_found(self) -> NotFound:
         return NotFound(f"The {self.entity} was not found.", code=f"{self.code}_NOT_FOUND")
@@ -317,6 +319,8 @@ async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObject
         raise kind.not_found()
     if item.status is not ItemStatus.archived:
         raise Conflict(f"Archive the {kind.entity} before purging it.", code="NOT_ARCHIVED")
+    for model, field_name in kind.related:
+        await model.get_motor_collection().delete_many({field_name: item.id})
     await item.delete()
     await audit.record(who.principal, "purge", kind.entity, item.id, item.model_dump(), None)
     return item.id

@@ -49,6 +49,7 @@ KIND: CatalogueKind[Event] = CatalogueKind(
         "format": ("format", False),
         "target_communities": ("target_communities", True),
     },
+    related=((Rsvp, "event_id"),),
 )
 
 

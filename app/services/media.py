@@ -200,6 +200,9 @@ async def content(
     url = await storage.read_url(
         name, content_type=content_type, disposition=disposition, minutes=settings.media_sas_minutes
     )
+    if url is None and not await storage.exists(name):
+        # Streamed locally: check before the response starts, or the client gets half a reply.
+        raise NotFound("The file's content is missing.", code="MEDIA_CONTENT_MISSING")
     return Content(
         redirect_url=url,
         stream=None if url else storage.read(name),

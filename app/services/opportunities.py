@@ -43,6 +43,7 @@ KIND: CatalogueKind[Opportunity] = CatalogueKind(
         "target_communities": ("target_communities", True),
     },
     text_fields=("title", "summary", "description"),
+    related=((OpportunityInteraction, "opportunity_id"), (OpportunityView, "opportunity_id")),
 )
 
 

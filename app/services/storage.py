@@ -74,7 +74,10 @@ class LocalStorage:
         return path
 
     async def start(self) -> None:
-        await to_thread.run_sync(lambda: self.root.mkdir(parents=True, exist_ok=True))
+        try:
+            await to_thread.run_sync(lambda: self.root.mkdir(parents=True, exist_ok=True))
+        except OSError as exc:
+            raise StorageError() from exc
 
     async def close(self) -> None:
         return None

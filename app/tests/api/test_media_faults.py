@@ -62,7 +62,8 @@ async def test_database_failure_after_blob_write_removes_blob(
     # Fault injection at the driver boundary: the blob is written, then the record fails.
     monkeypatch.setattr(Media, "insert", failing_insert)
     response = await upload(client, entrepreneur, png((400, 400)))
-    assert response.status_code == 500
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "DATABASE_UNAVAILABLE"
     assert await stored_names(app) == []
 
 
@@ -82,6 +83,12 @@ async def test_orphan_sweep(app, client: AsyncClient, entrepreneur) -> None:
     lost = (await upload(client, entrepreneur, png(color="blue"))).json()
     lost_doc = await Media.get(lost["id"])
     await storage.delete(lost_doc.blob_name)  # record without blob
+    missing = await client.get(lost["content_url"])
+    if storage.backend == "local":  # streamed by us: refused before the response starts
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "MEDIA_CONTENT_MISSING"
+    else:  # a SAS redirect: the store itself answers 404
+        assert missing.status_code == 307
     stray = "attachment/2026/01/" + uuid.uuid4().hex + ".pdf"  # blob without record
     await storage.put(stray, io.BytesIO(b"%PDF-1.4\n%%EOF"), 14, "application/pdf", {})
     young = await media_service.find_orphans(storage)  # default grace: one hour

@@ -9,6 +9,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
+from app.models.interaction import OpportunityInteraction
 from app.models.opportunity import Opportunity
 from app.tests.factories import make_opportunity, make_org, opportunity_body
 
@@ -222,10 +223,12 @@ async def test_archive_restore_purge(client: AsyncClient, world, partner, staff,
     assert (await client.post(f"{url}/restore", headers=partner.headers)).status_code == 403
     restored = await client.post(f"{url}/restore", headers=staff.headers)
     assert restored.json()["status"] == "published"
+    await client.put(f"{url}/save", headers=staff.headers)
     await client.delete(url, headers=partner.headers)
     assert (await client.delete(f"{url}/purge", headers=staff.headers)).status_code == 403
     assert (await client.delete(f"{url}/purge", headers=admin.headers)).status_code == 204
     assert await Opportunity.find_all().count() == 2  # the two drafts remain
+    assert await OpportunityInteraction.find_all().count() == 0  # and nothing points at it
     actions = [
         e.action async for e in AuditEntry.find(AuditEntry.entity_id == item["id"]).sort("+at")
     ]
