@@ -18,6 +18,7 @@ from httpx import ASGITransport, AsyncClient
 
 from app.core.config import Settings
 from app.main import create_app
+from app.models.user import Role
 from app.services import sessions
 from app.services.users import create_user
 
@@ -60,8 +61,8 @@ async def main() -> None:
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=120):
         user = await create_user(
-            settings, "bench@example.org", "benchmark-password-1", "Bench", "entrepreneur"
-        )  # type: ignore[arg-type]
+            settings, "bench@example.org", "benchmark-password-1", "Bench", Role.entrepreneur
+        )
         token = (await sessions.start(settings, user)).access_token
         auth = {"Authorization": f"Bearer {token}"}
         async with AsyncClient(transport=ASGITransport(app=app), base_url="http://bench") as client:
