@@ -5,6 +5,7 @@ Shape: ``{"error": {"code", "message", "details"}, "request_id"}``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -176,15 +177,35 @@ async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def http_error_handler(_: Request, exc: Exception) -> JSONResponse:
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     code = HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").capitalize()
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         message = "The resource was not found."
     elif exc.status_code == 405:
         message = "This method is not allowed on this resource."
-    return error_response(exc.status_code, code, message, headers=exc.headers)
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the path supports, across routers (Starlette reports only the first
+    route that matched the path)."""
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(
+        request.app.state, "allow_table", None
+    )
+    if table is None:
+        table = []
+        for path, item in request.app.openapi().get("paths", {}).items():
+            pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+            table.append((pattern, sorted(m.upper() for m in item)))
+        request.app.state.allow_table = table
+    methods = {m for pattern, ms in table if pattern.match(request.url.path) for m in ms}
+    return sorted(methods | ({"HEAD"} if "GET" in methods else set()))
 
 
 async def rate_limit_handler(request: Request, exc: Exception) -> JSONResponse:

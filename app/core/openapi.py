@@ -35,6 +35,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             responses = operation.setdefault("responses", {})
             if "422" in responses:
                 responses["422"] = _error_response("Validation error")
+            if "requestBody" in operation:
+                responses.setdefault("400", _error_response("Malformed request body"))
             responses.setdefault("500", _error_response("Unexpected error"))
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)

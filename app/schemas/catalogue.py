@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.models.catalogue import CatalogueItem
-from app.schemas.common import InputModel
+from app.schemas.common import InputModel, PatchModel
 from app.schemas.validators import Slug, SlugList
 
 
@@ -37,7 +37,7 @@ class CatalogueCreateFields(InputModel):
     target_communities: SlugList = Field(default_factory=list)
 
 
-class CatalogueUpdateFields(InputModel):
+class CatalogueUpdateFields(PatchModel):
     title: str | None = Field(default=None, min_length=3, max_length=200)
     description: str | None = Field(default=None, max_length=50000)
     tags: SlugList | None = None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class ErrorDetail(BaseModel):
@@ -37,6 +37,24 @@ class InputModel(BaseModel):
     """Base for request bodies: unknown fields (and so `$`-prefixed keys) are rejected."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class PatchModel(InputModel):
+    """PATCH bodies: omit a field to leave it unchanged; `null` only where the field can be
+    cleared (listed in `nullable`), otherwise a 422 — never a half-valid document."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nulls(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            bad = sorted(k for k, v in data.items() if v is None and k not in cls.nullable)
+            if bad:
+                raise ValueError(
+                    f"{', '.join(bad)} cannot be null; omit a field to leave it unchanged"
+                )
+        return data
 
 
 class Message(BaseModel):

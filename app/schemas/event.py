@@ -63,6 +63,7 @@ class EventCreate(CatalogueCreateFields):
 
 
 class EventUpdate(CatalogueUpdateFields):
+    nullable = frozenset({"venue", "online_url", "capacity", "registration_deadline", "currency"})
     type: str | None = Field(default=None, min_length=1, max_length=80)
     start_at: UtcDatetime | None = None
     end_at: UtcDatetime | None = None

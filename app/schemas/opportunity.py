@@ -59,6 +59,7 @@ class OpportunityCreate(CatalogueCreateFields):
 
 
 class OpportunityUpdate(CatalogueUpdateFields):
+    nullable = frozenset({"amount_min", "amount_max", "currency", "deadline", "application_url"})
     summary: str | None = Field(default=None, max_length=500)
     type: str | None = Field(default=None, min_length=1, max_length=80)
     amount_min: int | None = Field(default=None, ge=0)

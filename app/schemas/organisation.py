@@ -15,7 +15,7 @@ from app.models.organisation import (
     PartnerStatus,
     PartnerTier,
 )
-from app.schemas.common import InputModel
+from app.schemas.common import InputModel, PatchModel
 from app.schemas.validators import CountryCode, Slug, Url
 
 
@@ -79,7 +79,8 @@ class OrganisationCreate(InputModel):
     country: CountryCode | None = None
 
 
-class OrganisationUpdate(InputModel):
+class OrganisationUpdate(PatchModel):
+    nullable = frozenset({"website", "country"})
     name: str | None = Field(default=None, min_length=2, max_length=120)
     type: OrganisationType | None = None
     description: str | None = Field(default=None, max_length=20000)
@@ -98,6 +99,14 @@ class PartnerContactSchema(InputModel):
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+() .-]{5,40}$")
 
 
+class PartnerContactRead(BaseModel):
+    """As stored (read models never re-validate what was accepted once)."""
+
+    name: str
+    email: str
+    phone: str | None = None
+
+
 class PartnershipRead(BaseModel):
     id: str
     organisation_id: str
@@ -107,7 +116,7 @@ class PartnershipRead(BaseModel):
     status: PartnerStatus
     start_date: date
     end_date: date | None
-    contact: PartnerContactSchema | None = Field(
+    contact: PartnerContactRead | None = Field(
         default=None, description="Only for staff and admins."
     )
     created_at: datetime
@@ -125,7 +134,7 @@ class PartnershipRead(BaseModel):
             status=p.status,
             start_date=p.start_date.date(),
             end_date=p.end_date.date() if p.end_date else None,
-            contact=PartnerContactSchema.model_validate(p.contact.model_dump())
+            contact=PartnerContactRead.model_validate(p.contact.model_dump())
             if show_contact
             else None,
             created_at=p.created_at,
@@ -153,7 +162,8 @@ class PartnershipCreate(InputModel):
         return self
 
 
-class PartnershipUpdate(InputModel):
+class PartnershipUpdate(PatchModel):
+    nullable = frozenset({"end_date"})
     tier: PartnerTier | None = None
     status: PartnerStatus | None = None
     contact: PartnerContactSchema | None = None

@@ -15,7 +15,7 @@ from app.models.profile import (
     SocialPlatform,
     Visibility,
 )
-from app.schemas.common import InputModel
+from app.schemas.common import InputModel, PatchModel
 from app.schemas.validators import CountryCode, SlugList, Url
 
 CURRENT_YEAR_MAX = 2100
@@ -57,7 +57,20 @@ class ProfileWrite(InputModel):
     demographics: DemographicsSchema | None = None
 
 
-class ProfilePatch(InputModel):
+class ProfilePatch(PatchModel):
+    nullable = frozenset(
+        {
+            "stage",
+            "founded_year",
+            "team_size",
+            "revenue_band",
+            "country",
+            "region",
+            "city",
+            "website",
+            "demographics",
+        }
+    )
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
     business_name: str | None = Field(default=None, min_length=1, max_length=200)
     bio: str | None = Field(default=None, max_length=5000)

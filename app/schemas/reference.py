@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from app.models.reference import ReferenceItem, ReferenceKind
-from app.schemas.common import InputModel
+from app.schemas.common import InputModel, PatchModel
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -36,7 +36,8 @@ class ReferenceCreate(InputModel):
     position: int = Field(default=0, ge=0, le=10000)
 
 
-class ReferenceUpdate(InputModel):
+class ReferenceUpdate(PatchModel):
+    nullable = frozenset({"description", "number"})
     name: str | None = Field(default=None, min_length=1, max_length=120)
     description: str | None = Field(default=None, max_length=1000)
     number: int | None = Field(default=None, ge=1, le=1000)

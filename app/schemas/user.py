@@ -9,7 +9,7 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from app.core.pagination import Page
 from app.models.user import Role, User
-from app.schemas.common import InputModel
+from app.schemas.common import InputModel, PatchModel
 
 PASSWORD_FIELD = Field(min_length=1, max_length=1024, description="10–128 characters.")
 
@@ -70,7 +70,7 @@ class UserCreate(InputModel):
         return normalise_email(value)
 
 
-class UserUpdateMe(InputModel):
+class UserUpdateMe(PatchModel):
     """What a user may change on their own account. Anything else is a 422."""
 
     full_name: str | None = Field(default=None, min_length=1, max_length=120)
@@ -87,7 +87,7 @@ class UserStatus(StrEnum):
     locked = "locked"
 
 
-class AdminUserUpdate(InputModel):
+class AdminUserUpdate(PatchModel):
     role: Role | None = None
     is_active: bool | None = None
 

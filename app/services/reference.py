@@ -59,6 +59,7 @@ async def update(
     if not changes:
         return item
     before = item.model_dump()
+    ReferenceItem.model_validate(before | changes)  # never store what cannot be read back
     await item.set({**changes, "updated_at": utcnow()})
     action = "retire" if changes.get("active") is False else "update"
     await audit.record(actor, action, ENTITY, f"{kind.value}/{slug}", before, item.model_dump())

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from beanie import Document
+from pydantic import ValidationError
 
-from app.core.exceptions import PreconditionFailed
+from app.core.exceptions import PreconditionFailed, ValidationFailed
 from app.models.base import utcnow
 
 D = TypeVar("D", bound=Document)
@@ -26,7 +27,13 @@ async def save_versioned(doc: D, changes: dict[str, Any], expected: int | None, 
     check_version(doc, expected, what)
     model = type(doc)
     changes = {**changes, "updated_at": utcnow()}
-    merged = model.model_validate(doc.model_dump() | changes)
+    try:
+        merged = model.model_validate(doc.model_dump() | changes)
+    except ValidationError as exc:  # a change the input schema let through but the document refuses
+        raise ValidationFailed(
+            f"The {what} would not be valid after this change.",
+            details=[{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()],
+        ) from exc
     encoded = merged.model_dump(include=set(changes))
     version: int = doc.version
     result = await model.get_motor_collection().update_one(

@@ -213,3 +213,19 @@ async def test_production_logs_are_json(capfd) -> None:
     assert access["method"] == "GET"
     assert access["path"] == "/api/v1/health/live"
     assert isinstance(access["duration_ms"], float)
+
+
+async def test_405_lists_every_allowed_method(client: AsyncClient) -> None:
+    """Found by schemathesis: Starlette's Allow header named only the first matching route."""
+    response = await client.put("/api/v1/opportunities/64b7f0c2a1b2c3d4e5f60718")
+    assert_error_shape(response, 405, "METHOD_NOT_ALLOWED")
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PATCH", "DELETE"}
+    listing = await client.delete("/api/v1/opportunities")
+    assert set(listing.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+
+
+async def test_undecodable_body_is_400_in_error_shape(client: AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/refresh", content=b"&\xff\xfeXH", headers={"content-type": "application/json"}
+    )
+    assert_error_shape(response, 400, "BAD_REQUEST")

@@ -18,7 +18,7 @@ from app.services.media import IncomingFile
 from app.services.storage import Storage
 
 router = APIRouter(tags=["media"])
-UPLOAD_ERRORS = error_responses(401, 403, 404, 413, 415, 503)
+UPLOAD_ERRORS = error_responses(401, 403, 404, 413, 415, 422, 503)
 
 
 async def get_storage(request: Request) -> Storage:
