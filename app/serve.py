@@ -17,7 +17,7 @@ DEFAULT_PORT = 8000
 
 def server_options(env: Mapping[str, str]) -> dict[str, Any]:
     return {
-        "host": env.get("HOST", "0.0.0.0"),  # noqa: S104 - inside a container
+        "host": env.get("HOST", "0.0.0.0"),  # noqa: S104  # nosec B104 - inside a container
         "port": int(env.get("PORT") or env.get("WEBSITES_PORT") or DEFAULT_PORT),
         "workers": max(1, int(env.get("WEB_CONCURRENCY", "2"))),
         "proxy_headers": True,

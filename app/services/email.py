@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosmtplib
 import structlog
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.config import Settings
 from app.models.email import OutboxEmail
@@ -19,7 +19,7 @@ log = structlog.get_logger("app.email")
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates" / "email"),
     undefined=StrictUndefined,
-    autoescape=False,  # noqa: S701 - plain-text e-mails, never rendered as HTML
+    autoescape=select_autoescape(["html"]),  # our .txt templates are plain text
 )
 _background: set[asyncio.Task[None]] = set()
 
