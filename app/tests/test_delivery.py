@@ -138,3 +138,18 @@ def test_openapi_typescript_accepts_the_spec(tmp_path: Path) -> None:
     text = out.read_text()
     assert "admin_users_list" in text
     assert "ErrorResponse" in text
+
+
+def test_bandit_finds_nothing_medium_or_above() -> None:
+    """The same scan security.yml runs (pip-audit needs PyPI's advisory API: CI only)."""
+    result = run(
+        BIN / "bandit",
+        "-q",
+        "--recursive",
+        "app",
+        "--exclude",
+        "app/tests",
+        "--severity-level",
+        "medium",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
