@@ -329,6 +329,50 @@ async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObject
 # --- lists ------------------------------------------------------------------------------------
 
 
+@dataclass
+class CommonFilters:
+    """Filters opportunities and events share; each kind adds its own."""
+
+    types: list[str] = field(default_factory=list)
+    industries: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sdgs: list[str] = field(default_factory=list)
+    target_communities: list[str] = field(default_factory=list)
+    organisation: str | None = None
+    country: str | None = None
+    region: str | None = None
+
+
+async def common_clauses(
+    f: CommonFilters, type_kind: ReferenceKind, country_path: str, region_path: str
+) -> list[dict[str, Any]]:
+    clauses = await reference_clauses(
+        [
+            (f.types, type_kind, "type"),
+            (f.industries, ReferenceKind.industries, "industries"),
+            (f.tags, ReferenceKind.tags, "tags"),
+            (f.sdgs, ReferenceKind.sdgs, "sdgs"),
+            (f.target_communities, ReferenceKind.target_communities, "target_communities"),
+        ]
+    )
+    if f.organisation:
+        # By id or slug; an unknown one simply matches nothing.
+        if PydanticObjectId.is_valid(f.organisation):
+            clauses.append({"organisation_id": PydanticObjectId(f.organisation)})
+        else:
+            clauses.append({"organisation_slug": f.organisation})
+    if f.country:
+        clauses.append({country_path: f.country})
+    if f.region:
+        clauses.append({region_path: f.region})
+    return clauses
+
+
+def range_clause(path: str, low: Any, high: Any) -> list[dict[str, Any]]:
+    window = {op: v for op, v in (("$gte", low), ("$lte", high)) if v is not None}
+    return [{path: window}] if window else []
+
+
 async def reference_clauses(
     wanted: list[tuple[list[str], ReferenceKind, str]],
 ) -> list[dict[str, Any]]:

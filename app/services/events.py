@@ -26,7 +26,6 @@ from app.models.user import User
 from app.services import catalogue
 from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
-from app.services.opportunities import organisation_clause
 from app.utils.text import strip_html
 
 KIND: CatalogueKind[Event] = CatalogueKind(
@@ -78,16 +77,8 @@ def validate_merged(item: Event, changes: dict[str, Any]) -> None:
 
 
 @dataclass
-class EventFilters:
-    types: list[str] = field(default_factory=list)
-    industries: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    sdgs: list[str] = field(default_factory=list)
-    target_communities: list[str] = field(default_factory=list)
+class EventFilters(catalogue.CommonFilters):
     formats: list[EventFormat] = field(default_factory=list)
-    organisation: str | None = None
-    country: str | None = None
-    region: str | None = None
     city: str | None = None
     start_from: datetime | None = None
     start_to: datetime | None = None
@@ -96,32 +87,14 @@ class EventFilters:
 
 
 async def build_clauses(f: EventFilters) -> list[dict[str, Any]]:
-    clauses = await catalogue.reference_clauses(
-        [
-            (f.types, ReferenceKind.event_types, "type"),
-            (f.industries, ReferenceKind.industries, "industries"),
-            (f.tags, ReferenceKind.tags, "tags"),
-            (f.sdgs, ReferenceKind.sdgs, "sdgs"),
-            (f.target_communities, ReferenceKind.target_communities, "target_communities"),
-        ]
+    clauses = await catalogue.common_clauses(
+        f, ReferenceKind.event_types, "venue.country", "venue.region"
     )
     if f.formats:
         clauses.append({"format": {"$in": [x.value for x in f.formats]}})
-    if f.organisation:
-        clauses.append(await organisation_clause(f.organisation))
-    if f.country:
-        clauses.append({"venue.country": f.country})
-    if f.region:
-        clauses.append({"venue.region": f.region})
     if f.city:
         clauses.append({"venue.city": f.city})
-    window: dict[str, Any] = {}
-    if f.start_from:
-        window["$gte"] = f.start_from
-    if f.start_to:
-        window["$lte"] = f.start_to
-    if window:
-        clauses.append({"start_at": window})
+    clauses += catalogue.range_clause("start_at", f.start_from, f.start_to)
     if f.open_now:
         now = utcnow()
         clauses.append({"end_at": {"$gt": now}})

@@ -95,16 +95,8 @@ def validate_merged(item: Opportunity, changes: dict[str, Any]) -> None:
 
 
 @dataclass
-class OpportunityFilters:
-    types: list[str] = field(default_factory=list)
-    industries: list[str] = field(default_factory=list)
+class OpportunityFilters(catalogue.CommonFilters):
     stages: list[BusinessStage] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    sdgs: list[str] = field(default_factory=list)
-    target_communities: list[str] = field(default_factory=list)
-    organisation: str | None = None
-    country: str | None = None
-    region: str | None = None
     deadline_from: datetime | None = None
     deadline_to: datetime | None = None
     amount_min: int | None = None
@@ -115,30 +107,12 @@ class OpportunityFilters:
 
 
 async def build_clauses(f: OpportunityFilters) -> list[dict[str, Any]]:
-    clauses = await catalogue.reference_clauses(
-        [
-            (f.types, ReferenceKind.opportunity_types, "type"),
-            (f.industries, ReferenceKind.industries, "industries"),
-            (f.tags, ReferenceKind.tags, "tags"),
-            (f.sdgs, ReferenceKind.sdgs, "sdgs"),
-            (f.target_communities, ReferenceKind.target_communities, "target_communities"),
-        ]
+    clauses = await catalogue.common_clauses(
+        f, ReferenceKind.opportunity_types, "eligibility.countries", "eligibility.regions"
     )
     if f.stages:
         clauses.append({"eligibility.stages": {"$in": [s.value for s in f.stages]}})
-    if f.organisation:
-        clauses.append(await organisation_clause(f.organisation))
-    if f.country:
-        clauses.append({"eligibility.countries": f.country})
-    if f.region:
-        clauses.append({"eligibility.regions": f.region})
-    window: dict[str, Any] = {}
-    if f.deadline_from:
-        window["$gte"] = f.deadline_from
-    if f.deadline_to:
-        window["$lte"] = f.deadline_to
-    if window:
-        clauses.append({"deadline": window})
+    clauses += catalogue.range_clause("deadline", f.deadline_from, f.deadline_to)
     if (f.amount_min is not None or f.amount_max is not None) and not f.currency:
         raise ValidationFailed(
             "Amount filters need a currency.",
@@ -156,13 +130,6 @@ async def build_clauses(f: OpportunityFilters) -> list[dict[str, Any]]:
     if f.featured is not None:
         clauses.append({"featured": f.featured})
     return clauses
-
-
-async def organisation_clause(key: str) -> dict[str, Any]:
-    """Filter by organisation id or slug; an unknown one simply matches nothing."""
-    if PydanticObjectId.is_valid(key):
-        return {"organisation_id": PydanticObjectId(key)}
-    return {"organisation_slug": key}
 
 
 async def list_opportunities(

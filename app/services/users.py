@@ -9,7 +9,6 @@ from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
-from bson.errors import InvalidId
 
 from app.core.config import Settings
 from app.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -19,6 +18,7 @@ from app.models.base import utcnow
 from app.models.user import Role, User
 from app.schemas.user import AdminUserUpdate, UserStatus, UserUpdateMe
 from app.services import auth, sessions
+from app.services.access import object_id
 from app.services.auth import Principal
 from app.services.passwords import check_password
 
@@ -31,15 +31,8 @@ USER_SORTS = {
 }
 
 
-def parse_id(value: str, what: str = "user") -> PydanticObjectId:
-    try:
-        return PydanticObjectId(value)
-    except (InvalidId, TypeError, ValueError) as exc:
-        raise NotFound(f"The {what} was not found.", code=f"{what.upper()}_NOT_FOUND") from exc
-
-
 async def _load(user_id: PydanticObjectId | str) -> User:
-    oid = parse_id(str(user_id))
+    oid = object_id(str(user_id), "USER_NOT_FOUND", "user")
     user = await User.get(oid)
     if user is None:
         raise NotFound("The user was not found.", code="USER_NOT_FOUND")
