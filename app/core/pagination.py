@@ -112,10 +112,20 @@ def decode_cursor(sort: SortSpec, cursor: str) -> tuple[Any, Any]:
 
 
 def keyset_filter(sort: SortSpec, value: Any, doc_id: Any) -> dict[str, Any]:
+    """Everything after (value, id) in `sort` order. MongoDB sorts nulls lowest, so they come
+    first ascending and last descending; a nullable sort field pages through them too."""
     op = "$gt" if sort.direction == 1 else "$lt"
     if sort.field == "_id":
         return {"_id": {op: doc_id}}
-    return {"$or": [{sort.field: {op: value}}, {sort.field: value, "_id": {op: doc_id}}]}
+    same = {sort.field: value, "_id": {op: doc_id}}
+    if value is None:
+        if sort.direction == 1:  # nulls first: the rest of the nulls, then every value
+            return {"$or": [same, {sort.field: {"$ne": None}}]}
+        return same  # nulls last: only the rest of the nulls remain
+    after: list[dict[str, Any]] = [{sort.field: {op: value}}, same]
+    if sort.direction == -1:
+        after.append({sort.field: None})
+    return {"$or": after}
 
 
 def sort_keys(sort: SortSpec) -> list[tuple[str, SortDirection]]:

@@ -520,3 +520,31 @@ async def test_views_counted_once_per_user_per_day(
     other = await make_user()
     await client.get(url, headers=other.headers)
     assert (await client.get(url)).json()["views"] == 2
+
+
+async def test_paging_through_nullable_sort_field(
+    client: AsyncClient, world, partner, staff
+) -> None:
+    """Drafts have no published_at: paging `newest` (descending, nulls last) still returns
+    every item once."""
+    for i in range(4):
+        await make_opportunity(client, partner, world["org_a"]["id"], title=f"Draft {i}")
+    await make_opportunity(
+        client, partner, world["org_a"]["id"], publish_as=staff, title="Published one"
+    )
+    for status, expected in (("draft", 6), ("published", 1)):
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {
+                "status": status,
+                "sort": "newest",
+                "limit": 2,
+                **({"cursor": cursor} if cursor else {}),
+            }
+            page = (await client.get(API, headers=staff.headers, params=params)).json()
+            seen += [i["id"] for i in page["items"]]
+            cursor = page["next_cursor"]
+            if not cursor:
+                break
+        assert len(seen) == len(set(seen)) == expected, status

@@ -8,7 +8,7 @@ import pytest
 from bson import ObjectId
 
 from app.core.exceptions import ValidationFailed
-from app.core.pagination import SortSpec, decode_cursor, encode_cursor
+from app.core.pagination import SortSpec, decode_cursor, encode_cursor, keyset_filter
 from app.services.media_files import safe_filename, sniff
 from app.utils.geo import bounding_box_filter, haversine_km
 from app.utils.text import fold, sanitize_html, slugify, tokens
@@ -81,3 +81,16 @@ def test_safe_filename() -> None:
     assert safe_filename("evil\x00name\r\n.png") == "evilname.png"
     assert safe_filename("...") is None
     assert len(safe_filename("a" * 500 + ".png") or "") == 120
+
+
+def test_keyset_filter_pages_through_nulls() -> None:
+    """MongoDB sorts nulls lowest and `$lt`/`$gt` never match null, so a nullable sort field
+    needs explicit null clauses (mongomock happens to be more lenient here)."""
+    oid = ObjectId()
+    desc = SortSpec("newest", "published_at", -1)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    assert {"published_at": None} in keyset_filter(desc, when, oid)["$or"]
+    assert keyset_filter(desc, None, oid) == {"published_at": None, "_id": {"$lt": oid}}
+    asc = SortSpec("oldest", "published_at", 1)
+    assert {"published_at": {"$ne": None}} in keyset_filter(asc, None, oid)["$or"]
+    assert {"published_at": None} not in keyset_filter(asc, when, oid)["$or"]
