@@ -153,3 +153,16 @@ def test_bandit_finds_nothing_medium_or_above() -> None:
         "medium",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_setting_is_documented() -> None:
+    """README's configuration table and .env.example list every Settings field."""
+    from app.core.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / ".env.example").read_text()
+    example_keys = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    for name in Settings.model_fields:
+        env = name.upper()
+        assert f"`{env}`" in readme, f"{env} missing from the README table"
+        assert env in example_keys, f"{env} missing from .env.example"
