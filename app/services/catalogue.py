@@ -310,6 +310,35 @@ async def transition(
     return fresh
 
 
+ORG_ARCHIVED_REASON = "organisation archived"
+
+
+async def cascade_archive(
+    kind: CatalogueKind[T], who: Viewer, organisation_id: PydanticObjectId, archived: bool
+) -> int:
+    """Archiving an organisation archives its items (audited, one transition each);
+    restoring it brings back exactly those, not ones archived on their own."""
+    if archived:
+        query: dict[str, Any] = {
+            "organisation_id": organisation_id,
+            "status": {"$ne": ItemStatus.archived.value},
+        }
+        action, reason = "archive", ORG_ARCHIVED_REASON
+    else:
+        query = {
+            "organisation_id": organisation_id,
+            "status": ItemStatus.archived.value,
+            "status_reason": ORG_ARCHIVED_REASON,
+        }
+        action, reason = "restore", None
+    ids = [
+        str(doc["_id"]) async for doc in kind.model.get_motor_collection().find(query, {"_id": 1})
+    ]
+    for item_id in ids:
+        await transition(kind, who, item_id, action, reason)
+    return len(ids)
+
+
 async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObjectId:
     """Hard delete (admins only), for archived items."""
     if not is_admin(who.principal):

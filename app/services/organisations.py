@@ -160,6 +160,9 @@ async def set_archived(principal: Principal, key: str, archived: bool) -> Organi
         {"archived": not archived},
         {"archived": archived},
     )
+    who = catalogue.Viewer(principal, {org.id})  # type: ignore[arg-type]
+    for kind in (opportunities.KIND, events.KIND):
+        await catalogue.cascade_archive(kind, who, org.id, archived)  # type: ignore[arg-type]
     return org
 
 

@@ -536,7 +536,7 @@ async def test_paging_through_nullable_sort_field(
         seen: list[str] = []
         cursor = None
         while True:
-            params = {
+            params: dict[str, Any] = {
                 "status": status,
                 "sort": "newest",
                 "limit": 2,

@@ -200,3 +200,29 @@ async def test_organisation_changes_audited(client: AsyncClient, partner, make_u
     assert entries[1].changes["name"] == {"before": "Audited Org", "after": "Audited Org 2"}
     assert str(entries[1].actor_id) == partner.id
     assert entries[1].request_id
+
+
+async def test_archiving_an_organisation_hides_its_items(
+    client: AsyncClient, partner, staff
+) -> None:
+    from app.tests.factories import make_event
+
+    org = await make_org(client, partner)
+    opp = await make_opportunity(client, partner, org["id"], publish_as=staff)
+    event = await make_event(client, partner, org["id"], publish_as=staff)
+    own_archive = await make_opportunity(client, partner, org["id"], publish_as=staff)
+    await client.delete(f"/api/v1/opportunities/{own_archive['id']}", headers=partner.headers)
+    assert (
+        await client.delete(f"/api/v1/organisations/{org['id']}", headers=partner.headers)
+    ).status_code == 204
+    assert (await client.get("/api/v1/opportunities")).json()["items"] == []
+    assert (await client.get("/api/v1/events")).json()["items"] == []
+    assert (
+        await client.post(f"/api/v1/organisations/{org['id']}/restore", headers=staff.headers)
+    ).status_code == 200
+    assert [i["id"] for i in (await client.get("/api/v1/opportunities")).json()["items"]] == [
+        opp["id"]
+    ]
+    assert [i["id"] for i in (await client.get("/api/v1/events")).json()["items"]] == [event["id"]]
+    still = await client.get(f"/api/v1/opportunities/{own_archive['id']}", headers=partner.headers)
+    assert still.json()["status"] == "archived"  # archived on its own: stays archived
