@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import CurrentUser, OptionalUser, PageDep, require_roles
 from app.api.http import if_match_version, set_etag
-from app.models.organisation import OrganisationType
+from app.models.organisation import Organisation, OrganisationType
 from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
@@ -25,7 +25,7 @@ IfMatch = Annotated[int | None, Depends(if_match_version)]
 Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
 
 
-def _read(principal: Principal | None, org) -> OrganisationRead:  # type: ignore[no-untyped-def]
+def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:
     return OrganisationRead.from_doc(org, show_members=org_service.shows_members(principal, org))
 
 
