@@ -38,6 +38,43 @@ Every error has the shape `{"error": {"code", "message", "details"}, "request_id
 Lists use keyset pagination: `?limit=&cursor=` → `{"items", "next_cursor", "total"}`."""
 
 
+TAGS = [
+    {
+        "name": "auth",
+        "description": "Sign-up, login (form or JSON), token refresh and logout, e-mail verification, password reset.",
+    },
+    {"name": "users", "description": "The caller's own account."},
+    {"name": "me", "description": "The caller's saved opportunities, applications and RSVPs."},
+    {
+        "name": "profiles",
+        "description": "Entrepreneurs' business profiles (visibility: public, members, private).",
+    },
+    {"name": "organisations", "description": "Publishing organisations and their members."},
+    {"name": "partners", "description": "Platform partners, listed while active."},
+    {
+        "name": "opportunities",
+        "description": "Grants, loans, equity, accelerators, competitions: search, workflow, saves, applications.",
+    },
+    {
+        "name": "events",
+        "description": "Workshops, networking, conferences: search (incl. near a point), workflow, RSVPs, iCalendar.",
+    },
+    {
+        "name": "reference",
+        "description": "Reference data referred to by slug: industries, types, communities, SDGs, tags.",
+    },
+    {
+        "name": "media",
+        "description": "Uploads to blob storage: avatars, logos, covers, PDF attachments.",
+    },
+    {
+        "name": "admin",
+        "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
+    },
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
 def load_settings() -> Settings:
     """Settings, or exit with a one-line reason (e.g. a weak SECRET_KEY in production)."""
     try:
@@ -73,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
+        openapi_tags=TAGS,
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings

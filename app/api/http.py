@@ -20,6 +20,13 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
+def set_created(response: Response, location: str, version: int | None = None) -> None:
+    """A 201's `Location` (and `ETag` when the resource is versioned)."""
+    response.headers["Location"] = location
+    if version is not None:
+        set_etag(response, version)
+
+
 async def if_match_version(
     if_match: Annotated[
         str | None,

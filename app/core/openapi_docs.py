@@ -42,8 +42,11 @@ def render_markdown(spec: dict[str, Any]) -> str:
             if method in item:
                 op = item[method]
                 by_tag.setdefault((op.get("tags") or ["other"])[0], []).append((method, path, op))
+    tag_text = {t["name"]: t.get("description", "") for t in spec.get("tags", [])}
     for tag in sorted(by_tag):
         lines += [f"## {tag}", ""]
+        if tag_text.get(tag):
+            lines += [tag_text[tag], ""]
         for method, path, op in by_tag[tag]:
             lines.append(f"### `{method.upper()} {path}`")
             lines.append("")

@@ -94,6 +94,7 @@ async def test_upload_metadata_content_and_thumbnail(
     response = await upload(client, entrepreneur, png((600, 300)))
     assert response.status_code == 201, response.text
     media = response.json()
+    assert response.headers["location"] == f"{API}/{media['id']}"
     assert (media["purpose"], media["content_type"], media["width"], media["height"]) == (
         "avatar",
         "image/png",

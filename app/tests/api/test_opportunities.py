@@ -45,6 +45,10 @@ async def test_create_sanitises_and_normalises(client: AsyncClient, partner) -> 
     )
     assert response.status_code == 201
     item = response.json()
+    assert response.headers["location"] == f"/api/v1/opportunities/{item['id']}"
+    assert (
+        await client.get(response.headers["location"], headers=partner.headers)
+    ).status_code == 200
     assert "<script" not in item["description"]
     assert "javascript:" not in item["description"]
     assert "onerror" not in item["description"]

@@ -29,6 +29,7 @@ async def test_create_roles(client: AsyncClient, partner, entrepreneur, staff) -
         "added_at": org["members"][0]["added_at"],
     }
     assert created.headers["etag"] == '"1"'
+    assert created.headers["location"] == f"/api/v1/organisations/{org['id']}"
     refused = await client.post(
         "/api/v1/organisations", headers=entrepreneur.headers, json={"name": "Nope", "type": "ngo"}
     )

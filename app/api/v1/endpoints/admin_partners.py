@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import AdminUser, PageDep
-from app.api.http import if_match_version, set_etag
+from app.api.http import if_match_version, set_created, set_etag
 from app.models.organisation import PartnerStatus
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
@@ -43,7 +43,7 @@ async def list_all(
 )
 async def create(actor: AdminUser, body: PartnershipCreate, response: Response) -> PartnershipRead:
     item = await partner_service.create(actor, body)
-    set_etag(response, item.version)
+    set_created(response, f"/api/v1/admin/partners/{item.id}", item.version)
     return PartnershipRead.from_doc(item, show_contact=True)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.deps import CurrentUser, OptionalUser, PageDep, SettingsDep, require_roles
-from app.api.http import if_match_version, set_etag
+from app.api.http import if_match_version, set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.core.exceptions import ValidationFailed
@@ -123,7 +123,7 @@ async def list_events(
 async def create(principal: Publisher, body: EventCreate, response: Response) -> EventRead:
     who = await catalogue.viewer(principal)
     item = await catalogue.create(event_service.KIND, who, body.model_dump())
-    set_etag(response, item.version)
+    set_created(response, f"/api/v1/events/{item.id}", item.version)
     return await present(who, item)
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.api.deps import CurrentUser, OptionalUser, SettingsDep
+from app.api.http import set_created
 from app.api.uploads import read_upload
 from app.core.config import Settings
 from app.core.exceptions import ValidationFailed
@@ -56,16 +57,20 @@ async def _read(
     responses=UPLOAD_ERRORS,
 )
 async def upload(
-    request: Request, principal: CurrentUser, settings: SettingsDep, storage: StorageDep
+    request: Request,
+    response: Response,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    storage: StorageDep,
 ) -> MediaRead:
     """Multipart `file` + `purpose` (avatar, organisation_logo, cover_image, attachment).
     The type is decided from the file's bytes; images are re-encoded without metadata."""
     fields, incoming = await _read(request, settings, None)
     try:
         purpose = media_service.parse_purpose(fields.get("purpose"))
-        return MediaRead.from_doc(
-            await media_service.create(settings, storage, principal, purpose, incoming)
-        )
+        media = await media_service.create(settings, storage, principal, purpose, incoming)
+        set_created(response, f"/api/v1/media/{media.id}")
+        return MediaRead.from_doc(media)
     finally:
         incoming.file.close()
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import CurrentUser, OptionalUser, PageDep, require_roles
-from app.api.http import if_match_version, set_etag
+from app.api.http import if_match_version, set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.models.opportunity import Opportunity
@@ -116,7 +116,7 @@ async def create(
     who = await catalogue.viewer(principal)
     data = opportunity_service.prepare_create(body.model_dump())
     item = await catalogue.create(opportunity_service.KIND, who, data)
-    set_etag(response, item.version)
+    set_created(response, f"/api/v1/opportunities/{item.id}", item.version)
     return await present(who, item)
 
 

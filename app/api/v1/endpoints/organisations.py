@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import CurrentUser, OptionalUser, PageDep, require_roles
-from app.api.http import if_match_version, set_etag
+from app.api.http import if_match_version, set_created, set_etag
 from app.models.organisation import Organisation, OrganisationType
 from app.models.user import Role
 from app.schemas.common import error_responses
@@ -59,7 +59,7 @@ async def create(
 ) -> OrganisationRead:
     """Partners, staff and admins; the creator becomes its owner."""
     org = await org_service.create(principal, body)
-    set_etag(response, org.version)
+    set_created(response, f"/api/v1/organisations/{org.id}", org.version)
     return _read(principal, org)
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import CurrentUser, OptionalUser, PageDep
-from app.api.http import if_match_version, set_etag
+from app.api.http import if_match_version, set_created, set_etag
 from app.schemas.common import error_responses
 from app.schemas.profile import ProfilePage, ProfilePatch, ProfileRead, ProfileWrite
 from app.schemas.validators import CountryCode
@@ -40,6 +40,7 @@ async def put_mine(
     profile, created = await profile_service.put_mine(principal, body, if_match)
     if created:
         response.status_code = status.HTTP_201_CREATED
+        set_created(response, f"/api/v1/profiles/{profile.id}")
     set_etag(response, profile.version)
     return ProfileRead.from_doc(profile, private_view=True)
 
