@@ -88,21 +88,28 @@ def opportunity_body(org_id: str, **fields) -> dict:
     return body
 
 
-async def make_opportunity(
-    client, author: UserWithToken, org_id: str, *, publish_as: UserWithToken | None = None, **fields
+async def _create_item(
+    client, kind: str, body: dict, author: UserWithToken, publish_as: UserWithToken | None
 ) -> dict:
-    response = await client.post(
-        f"{API}/opportunities", headers=author.headers, json=opportunity_body(org_id, **fields)
-    )
+    """POST a catalogue item as `author`; optionally publish it as `publish_as` (staff)."""
+    response = await client.post(f"{API}/{kind}", headers=author.headers, json=body)
     assert response.status_code == 201, response.text
     item = response.json()
     if publish_as is not None:
         published = await client.post(
-            f"{API}/opportunities/{item['id']}/publish", headers=publish_as.headers
+            f"{API}/{kind}/{item['id']}/publish", headers=publish_as.headers
         )
         assert published.status_code == 200, published.text
         item = published.json()
     return item
+
+
+async def make_opportunity(
+    client, author: UserWithToken, org_id: str, *, publish_as: UserWithToken | None = None, **fields
+) -> dict:
+    return await _create_item(
+        client, "opportunities", opportunity_body(org_id, **fields), author, publish_as
+    )
 
 
 def event_body(org_id: str, **fields) -> dict:
@@ -133,15 +140,4 @@ def event_body(org_id: str, **fields) -> dict:
 async def make_event(
     client, author: UserWithToken, org_id: str, *, publish_as: UserWithToken | None = None, **fields
 ) -> dict:
-    response = await client.post(
-        f"{API}/events", headers=author.headers, json=event_body(org_id, **fields)
-    )
-    assert response.status_code == 201, response.text
-    item = response.json()
-    if publish_as is not None:
-        published = await client.post(
-            f"{API}/events/{item['id']}/publish", headers=publish_as.headers
-        )
-        assert published.status_code == 200, published.text
-        item = published.json()
-    return item
+    return await _create_item(client, "events", event_body(org_id, **fields), author, publish_as)
