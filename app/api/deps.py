@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from app.api.http import if_match_version
 from app.core.config import Settings
 from app.core.exceptions import Forbidden, Unauthorized
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams
@@ -66,6 +67,10 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
 StaffUser = Annotated[Principal, Depends(require_roles(Role.admin, Role.staff))]
+# Who may publish: members of organisations (partners), staff and admins.
+Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
+# The version from an If-Match header (None when absent); a malformed one is a 412.
+IfMatch = Annotated[int | None, Depends(if_match_version)]
 
 
 async def page_params(

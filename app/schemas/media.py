@@ -44,35 +44,16 @@ class MediaRead(BaseModel):
         )
 
 
-UPLOAD_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "purpose": {"type": "string", "enum": [p.value for p in MediaPurpose]},
-                    },
-                }
-            }
-        },
+def multipart_body(*, with_purpose: bool) -> dict[str, object]:
+    """OpenAPI request body for routes that parse multipart themselves (streaming)."""
+    properties: dict[str, object] = {"file": {"type": "string", "format": "binary"}}
+    if with_purpose:
+        properties["purpose"] = {"type": "string", "enum": [p.value for p in MediaPurpose]}
+    schema = {"type": "object", "required": ["file"], "properties": properties}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
     }
-}
 
-FILE_ONLY_SCHEMA = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                }
-            }
-        },
-    }
-}
+
+UPLOAD_SCHEMA = multipart_body(with_purpose=True)
+FILE_ONLY_SCHEMA = multipart_body(with_purpose=False)

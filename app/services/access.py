@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from beanie import PydanticObjectId
+from typing import TypeVar
+
+from beanie import Document, PydanticObjectId
 from bson.errors import InvalidId
 
 from app.core.exceptions import NotFound
 from app.models.organisation import Organisation
 from app.models.user import Role
 from app.services.auth import Principal
+
+D = TypeVar("D", bound=Document)
 
 
 def is_staff(principal: Principal | None) -> bool:
@@ -35,3 +39,12 @@ def object_id(value: str, code: str, what: str) -> PydanticObjectId:
         return PydanticObjectId(value)
     except (InvalidId, TypeError, ValueError) as exc:
         raise NotFound(f"The {what} was not found.", code=code) from exc
+
+
+async def by_id_or_slug(model: type[D], key: str) -> D | None:
+    """Path keys may be an ObjectId or a slug (ids win when both could match)."""
+    if PydanticObjectId.is_valid(key):
+        found = await model.get(PydanticObjectId(key))
+        if found is not None:
+            return found
+    return await model.find_one({"slug": key})

@@ -34,7 +34,7 @@ from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.organisation import Organisation
 from app.models.reference import ReferenceKind
 from app.services import audit, reference
-from app.services.access import is_admin, is_staff, member_org_ids, object_id
+from app.services.access import by_id_or_slug, is_admin, is_staff, member_org_ids, object_id
 from app.services.auth import Principal
 from app.services.versioning import check_version, save_versioned
 from app.utils.geo import bounding_box_filter, haversine_km
@@ -88,11 +88,7 @@ async def viewer(principal: Principal | None) -> Viewer:
 
 
 async def _fetch(kind: CatalogueKind[T], key: str) -> T | None:
-    if PydanticObjectId.is_valid(key):
-        item = await kind.model.get(PydanticObjectId(key))
-        if item is not None:
-            return item
-    return await kind.model.find_one({"slug": key})
+    return await by_id_or_slug(kind.model, key)
 
 
 async def get_visible(kind: CatalogueKind[T], who: Viewer, key: str) -> T:

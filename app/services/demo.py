@@ -96,6 +96,17 @@ def _slugs(names: list[str]) -> list[str]:
     return [slugify(n) for n in names]
 
 
+async def _demo_user(local_part: str, full_name: str, role: Role, password_hash: str) -> User:
+    user = User(
+        email=f"{local_part}@demo.runwei.local",
+        full_name=full_name,
+        password_hash=password_hash,
+        role=role,
+        is_verified=True,
+    )
+    return await user.insert()
+
+
 async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
     if await Organisation.find_all().count():
         return {"organisations": 0, "opportunities": 0, "events": 0, "profiles": 0}
@@ -110,15 +121,11 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
 
     partners: list[User] = []
     for i in range(6):
-        user = User(
-            email=f"partner{i + 1}@demo.runwei.local",
-            full_name=f"Demo Partner {i + 1}",
-            password_hash=password_hash,
-            role=Role.partner,
-            is_verified=True,
+        partners.append(
+            await _demo_user(
+                f"partner{i + 1}", f"Demo Partner {i + 1}", Role.partner, password_hash
+            )
         )
-        await user.insert()
-        partners.append(user)
 
     orgs: list[Organisation] = []
     for i, (name, org_type) in enumerate(ORGANISATIONS):
@@ -266,14 +273,9 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
     n_profiles = 0
     for i in range(8):
         city = CITIES[i % len(CITIES)]
-        user = User(
-            email=f"founder{i + 1}@demo.runwei.local",
-            full_name=f"Demo Founder {i + 1}",
-            password_hash=password_hash,
-            role=Role.entrepreneur,
-            is_verified=True,
+        user = await _demo_user(
+            f"founder{i + 1}", f"Demo Founder {i + 1}", Role.entrepreneur, password_hash
         )
-        await user.insert()
         business: dict[str, Any] = {
             "display_name": user.full_name,
             "business_name": f"{reference_data.INDUSTRIES[i].split(' ')[0]} Ventures {city[0]}",

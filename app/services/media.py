@@ -100,7 +100,7 @@ async def create(
     incoming: IncomingFile,
 ) -> Media:
     if incoming.size > max_bytes(settings, purpose):
-        raise_too_large()
+        raise TooLarge("The file is larger than allowed for this purpose.", code="FILE_TOO_LARGE")
     prepared: Prepared = await to_thread.run_sync(
         lambda: prepare(
             incoming.file,
@@ -149,10 +149,6 @@ async def create(
         prepared.file.close()
     log.info("media_uploaded", media_id=str(media.id), purpose=purpose.value, size=media.size)
     return media
-
-
-def raise_too_large() -> None:
-    raise TooLarge("The file is larger than allowed for this purpose.", code="FILE_TOO_LARGE")
 
 
 def _can_see(principal: Principal | None, media: Media) -> bool:

@@ -14,7 +14,7 @@ from app.models.organisation import Member, Organisation, OrganisationType, OrgR
 from app.models.user import User
 from app.schemas.organisation import MemberAdd, OrganisationCreate, OrganisationUpdate
 from app.services import audit, catalogue, events, opportunities
-from app.services.access import is_admin, is_staff
+from app.services.access import by_id_or_slug, is_admin, is_staff
 from app.services.auth import Principal
 from app.services.versioning import check_version, save_versioned
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
@@ -34,14 +34,6 @@ def _tokens(org: Organisation) -> list[str]:
     return token_set([org.name, strip_html(org.description), org.slug.replace("-", " ")])
 
 
-async def _fetch(key: str) -> Organisation | None:
-    if PydanticObjectId.is_valid(key):
-        org = await Organisation.get(PydanticObjectId(key))
-        if org is not None:
-            return org
-    return await Organisation.find_one({"slug": key})
-
-
 def can_manage(principal: Principal | None, org: Organisation) -> bool:
     return is_staff(principal) or (principal is not None and org.role_of(principal.id) is not None)
 
@@ -53,7 +45,7 @@ def is_owner(principal: Principal | None, org: Organisation) -> bool:
 
 
 async def get(principal: Principal | None, key: str) -> Organisation:
-    org = await _fetch(key)
+    org = await by_id_or_slug(Organisation, key)
     if org is None or (org.archived and not can_manage(principal, org)):
         raise _not_found()
     return org

@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import AdminUser, PageDep
-from app.api.http import if_match_version, set_created, set_etag
+from app.api.deps import AdminUser, IfMatch, PageDep
+from app.api.http import set_created, set_etag
 from app.models.organisation import PartnerStatus
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
@@ -17,7 +17,6 @@ from app.schemas.organisation import (
 from app.services import partners as partner_service
 
 router = APIRouter(prefix="/partners", tags=["admin"], responses=error_responses(404))
-IfMatch = Annotated[int | None, Depends(if_match_version)]
 
 
 @router.get("", operation_id="admin_partners_list", response_model=PartnershipPage)

@@ -4,14 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.api.deps import CurrentUser, OptionalUser, PageDep, SettingsDep, require_roles
-from app.api.http import if_match_version, set_created, set_etag
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher, SettingsDep
+from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.core.exceptions import ValidationFailed
 from app.models.event import Event, EventFormat
 from app.models.interaction import RsvpStatus
-from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.event import (
     AttendeePage,
@@ -26,13 +25,10 @@ from app.schemas.event import (
 from app.schemas.validators import CountryCode, UtcDatetime
 from app.services import catalogue
 from app.services import events as event_service
-from app.services.auth import Principal
 from app.services.catalogue import Viewer
 from app.services.events import EventFilters
 
 router = APIRouter(prefix="/events", tags=["events"])
-IfMatch = Annotated[int | None, Depends(if_match_version)]
-Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
 Slugs = Annotated[list[str] | None, Query(max_length=30)]
 
 

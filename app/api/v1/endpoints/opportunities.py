@@ -4,13 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.api.deps import CurrentUser, OptionalUser, PageDep, require_roles
-from app.api.http import if_match_version, set_created, set_etag
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher
+from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.models.opportunity import Opportunity
 from app.models.profile import BusinessStage
-from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.interaction import ApplicationRequest, InteractionRead
 from app.schemas.opportunity import (
@@ -22,13 +21,10 @@ from app.schemas.opportunity import (
 from app.schemas.validators import CountryCode, CurrencyCode, UtcDatetime
 from app.services import catalogue
 from app.services import opportunities as opportunity_service
-from app.services.auth import Principal
 from app.services.catalogue import Viewer
 from app.services.opportunities import OpportunityFilters
 
 router = APIRouter(prefix="/opportunities", tags=["opportunities"])
-IfMatch = Annotated[int | None, Depends(if_match_version)]
-Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
 Slugs = Annotated[list[str] | None, Query(max_length=30)]
 
 

@@ -2,12 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, OptionalUser, PageDep, require_roles
-from app.api.http import if_match_version, set_created, set_etag
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher
+from app.api.http import set_created, set_etag
 from app.models.organisation import Organisation, OrganisationType
-from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
     MemberAdd,
@@ -21,8 +20,6 @@ from app.services import organisations as org_service
 from app.services.auth import Principal
 
 router = APIRouter(prefix="/organisations", tags=["organisations"])
-IfMatch = Annotated[int | None, Depends(if_match_version)]
-Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
 
 
 def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:

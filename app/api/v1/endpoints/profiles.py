@@ -2,17 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, OptionalUser, PageDep
-from app.api.http import if_match_version, set_created, set_etag
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep
+from app.api.http import set_created, set_etag
 from app.schemas.common import error_responses
 from app.schemas.profile import ProfilePage, ProfilePatch, ProfileRead, ProfileWrite
 from app.schemas.validators import CountryCode
 from app.services import profiles as profile_service
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
-IfMatch = Annotated[int | None, Depends(if_match_version)]
 
 
 @router.get(
