@@ -288,15 +288,30 @@ async def update(
     await check_references(kind, changes)
     if "description" in changes and changes["description"] is not None:
         changes["description"] = sanitize_html(changes["description"])
-    if not revisions.applies(item, who.staff):
+    if not revisions.applies(item, who.staff) or not kind.moderated & set(changes):
+        # Cosmetic-only edits are checked against what is live: a pending revision that no
+        # longer fits (staff changed the item) does not block them.
         return Edit(await _apply_live(kind, who, item, changes, expected_version), False)
 
-    # The rules run on the state staff would approve: live + pending revision + this edit.
+    return await _apply_with_revision(kind, who, item, changes, expected_version)
+
+
+async def _apply_with_revision(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    item: T,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Edit[T]:
+    """A member's edit to approved content: cosmetic fields live, moderated ones merged into
+    the pending revision; the rules run on the state staff would approve (live + pending
+    revision + this edit). One conditional write."""
+    assert who.principal is not None  # noqa: S101
     sent = set(changes)
     pending = revisions.pending_changes(item)
     prospective = validate_changes(item, pending, kind.entity) if pending else item
     if kind.rules:
-        kind.rules(prospective, changes)
+        kind.rules(prospective, changes)  # may add implied moderated values (rolling…)
     live = {k: v for k, v in changes.items() if k in sent and k not in kind.moderated}
     proposed = {k: v for k, v in changes.items() if k in kind.moderated}
     if kind.rules and live:
@@ -319,14 +334,11 @@ async def update(
         await audit.record(
             who.principal, "update", kind.entity, item.id, item.model_dump(), fresh.model_dump()
         )
-    if proposed:
-        if revised:
-            await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
-        else:
-            earlier = revisions.pending_changes(item)
-            await audit_revision(
-                who, "revision_withdraw", kind, item, earlier, _live(item, earlier)
-            )
+    if revised:
+        await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
+    elif item.pending_revision is not None:
+        earlier = revisions.pending_changes(item)
+        await audit_revision(who, "revision_withdraw", kind, item, earlier, _live(item, earlier))
     return Edit(fresh, bool(proposed) and bool(revised))
 
 

@@ -178,5 +178,6 @@ async def _drop(
     after: dict[str, Any] = {name: getattr(item, name) for name in proposed}
     if reason:
         after["reason"] = reason
-    await catalogue.audit_revision(who, f"revision_{outcome.value}", kind, item, proposed, after)
+    action = "revision_reject" if outcome is RevisionOutcome.rejected else "revision_withdraw"
+    await catalogue.audit_revision(who, action, kind, item, proposed, after)
     return fresh

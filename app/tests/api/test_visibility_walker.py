@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -94,13 +95,14 @@ OTHER_ORG = frozenset({"other_member", "staff"})
 
 def get_routes(app: FastAPI) -> tuple[list[str], list[str]]:
     """The GET routes and the mounts of the app's (flattened) route table."""
-    gets, mounts = [], []
+    gets: list[str] = []
+    mounts: list[str] = []
     for route in iter_route_contexts(app.routes):
-        methods = route.methods
+        path, methods = str(route.path), route.methods
         if methods is None:
-            mounts.append(route.path)
+            mounts.append(path)
         elif "GET" in methods:
-            gets.append(route.path)
+            gets.append(path)
     return gets, mounts
 
 
@@ -295,7 +297,7 @@ def list_variants(kind: str, world: World) -> list[dict[str, Any]]:
     return variants
 
 
-QUERY_VARIANTS = {
+QUERY_VARIANTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "/api/v1/me/opportunities": lambda w: [
         {},
         {"status": "saved"},
