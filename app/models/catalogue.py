@@ -7,8 +7,17 @@ from enum import StrEnum
 
 from beanie import Document, PydanticObjectId
 from pydantic import Field
+from pymongo import IndexModel
 
 from app.models.base import Timestamps
+from app.models.revision import PendingRevision, RevisionDecision
+
+# The moderation queue of pending revisions, oldest first (only items that have one).
+REVISION_QUEUE_INDEX = IndexModel(
+    [("pending_revision.created_at", 1), ("_id", 1)],
+    name="revision_queue",
+    partialFilterExpression={"pending_revision.created_at": {"$exists": True}},
+)
 
 
 class ItemStatus(StrEnum):
@@ -42,4 +51,7 @@ class CatalogueItem(Document, Timestamps):
     cover_media_id: PydanticObjectId | None = None
     search_tokens: list[str] = Field(default_factory=list)
     title_tokens: list[str] = Field(default_factory=list)
+    # A member's edit to approved content waits here for staff (never shown to the public).
+    pending_revision: PendingRevision | None = None
+    revision_decision: RevisionDecision | None = None
     version: int = 1

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 from pymongo import IndexModel
 
-from app.models.catalogue import CatalogueItem
+from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
 
 
 class EventFormat(StrEnum):
@@ -51,6 +51,7 @@ class Event(CatalogueItem):
             IndexModel([("status", 1), ("start_at", 1), ("_id", 1)], name="status_start"),
             IndexModel([("status", 1), ("published_at", -1), ("_id", -1)], name="status_newest"),
             IndexModel([("updated_at", 1), ("_id", 1)], name="updated"),
+            REVISION_QUEUE_INDEX,
             IndexModel([("status", 1), ("type", 1), ("start_at", 1), ("_id", 1)], name="status_type_start"),
             IndexModel([("status", 1), ("organisation_id", 1), ("start_at", 1), ("_id", 1)], name="status_org_start"),
             IndexModel([("status", 1), ("venue.country", 1), ("start_at", 1)], name="status_country_start"),

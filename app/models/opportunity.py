@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
-from app.models.catalogue import CatalogueItem
+from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
 
 # Rolling opportunities sort after every dated one.
 ROLLING_SORT_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -48,6 +48,7 @@ class Opportunity(CatalogueItem):
             IndexModel([("status", 1), ("deadline_sort", 1), ("_id", 1)], name="status_deadline"),
             IndexModel([("status", 1), ("published_at", -1), ("_id", -1)], name="status_newest"),
             IndexModel([("updated_at", 1), ("_id", 1)], name="updated"),
+            REVISION_QUEUE_INDEX,
             # status + equality filter + sort
             IndexModel([("status", 1), ("type", 1), ("deadline_sort", 1), ("_id", 1)], name="status_type_deadline"),
             IndexModel([("status", 1), ("organisation_id", 1), ("deadline_sort", 1), ("_id", 1)], name="status_org_deadline"),

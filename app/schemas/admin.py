@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.models.audit import AuditEntry
+from app.models.catalogue import ItemStatus
+from app.schemas.catalogue import RevisionRead
 
 
 class AuditRead(BaseModel):
@@ -43,11 +45,20 @@ class AuditPage(Page[AuditRead]):
 
 class ModerationItem(BaseModel):
     kind: Literal["opportunity", "event"]
+    moderation: Literal["review", "revision"] = Field(
+        description="`review`: a new item to approve or reject (`/{id}/approve`, `/reject`); "
+        "`revision`: an edit to approved content (`/{id}/revision/approve`, `/reject`)."
+    )
     id: str
-    title: str
+    title: str = Field(description="The live title (a revision may propose another).")
     organisation_name: str
+    status: ItemStatus
+    version: int = Field(description="Send it as If-Match to decide on exactly this version.")
     submitted_at: datetime
+    revision: RevisionRead | None = Field(
+        default=None, description="For `revision`: the field-level diff, live vs proposed."
+    )
 
 
 class ModerationPage(Page[ModerationItem]):
-    """Items pending review, oldest first."""
+    """Items pending review and pending revisions, oldest first."""

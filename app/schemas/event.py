@@ -14,7 +14,10 @@ from app.schemas.catalogue import (
     CatalogueCreateFields,
     CatalogueUpdateFields,
     FacetCount,
+    ItemTombstone,
     OrganisationRef,
+    RevisionDecisionRead,
+    RevisionRead,
 )
 from app.schemas.common import InputModel
 from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url, UtcDatetime
@@ -112,6 +115,13 @@ class EventRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    pending_revision: RevisionRead | None = Field(
+        default=None,
+        description="A member's edit waiting for staff (the organisation and staff only).",
+    )
+    revision_decision: RevisionDecisionRead | None = Field(
+        default=None, description="The last revision's outcome (the organisation and staff only)."
+    )
     distance_km: float | None = Field(default=None, description="With `near=` only.")
 
     @classmethod
@@ -142,6 +152,8 @@ class EventRead(BaseModel):
             target_communities=e.target_communities,
             status=e.status,
             status_reason=e.status_reason if show_reason else None,
+            pending_revision=RevisionRead.of(e) if show_reason else None,
+            revision_decision=RevisionDecisionRead.of(e) if show_reason else None,
             going_count=e.going_count,
             waitlist_count=e.waitlist_count,
             interested_count=e.interested_count,
@@ -155,7 +167,10 @@ class EventRead(BaseModel):
         )
 
 
-class EventPage(Page[EventRead]):
+class EventPage(Page[EventRead | ItemTombstone]):
+    """With `updated_since`, events that left the public set come as tombstones
+    (`id`, `status`, `updated_at` only), in the same change order."""
+
     facets: dict[str, list[FacetCount]] | None = None
 
 
@@ -196,7 +211,9 @@ class AttendeePage(Page[AttendeeRead]):
 
 class MyEventRead(BaseModel):
     rsvp: RsvpRead
-    event: EventRead
+    event: EventRead | ItemTombstone = Field(
+        description="A tombstone when the event is no longer public (e.g. cancelled)."
+    )
 
 
 class MyEventPage(Page[MyEventRead]):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.models.interaction import ApplicationStatus, OpportunityInteraction
+from app.schemas.catalogue import ItemTombstone
 from app.schemas.common import InputModel
 from app.schemas.opportunity import OpportunityRead
 
@@ -36,7 +37,9 @@ class InteractionRead(BaseModel):
 
 class MyOpportunityRead(BaseModel):
     interaction: InteractionRead
-    opportunity: OpportunityRead
+    opportunity: OpportunityRead | ItemTombstone = Field(
+        description="A tombstone when the opportunity is no longer public (e.g. archived)."
+    )
 
 
 class MyOpportunityPage(Page[MyOpportunityRead]):

@@ -14,7 +14,10 @@ from app.schemas.catalogue import (
     CatalogueCreateFields,
     CatalogueUpdateFields,
     FacetCount,
+    ItemTombstone,
     OrganisationRef,
+    RevisionDecisionRead,
+    RevisionRead,
 )
 from app.schemas.common import InputModel
 from app.schemas.validators import CountryCode, CurrencyCode, SlugList, Url, UtcDatetime
@@ -102,6 +105,13 @@ class OpportunityRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    pending_revision: RevisionRead | None = Field(
+        default=None,
+        description="A member's edit waiting for staff (the organisation and staff only).",
+    )
+    revision_decision: RevisionDecisionRead | None = Field(
+        default=None, description="The last revision's outcome (the organisation and staff only)."
+    )
 
     @classmethod
     def from_doc(cls, o: Opportunity, *, status: ItemStatus, show_reason: bool) -> OpportunityRead:
@@ -127,6 +137,8 @@ class OpportunityRead(BaseModel):
             featured=o.featured,
             status=status,
             status_reason=o.status_reason if show_reason else None,
+            pending_revision=RevisionRead.of(o) if show_reason else None,
+            revision_decision=RevisionDecisionRead.of(o) if show_reason else None,
             views=o.views,
             saves=o.saves,
             applications=o.applications,
@@ -138,7 +150,10 @@ class OpportunityRead(BaseModel):
         )
 
 
-class OpportunityPage(Page[OpportunityRead]):
+class OpportunityPage(Page[OpportunityRead | ItemTombstone]):
+    """With `updated_since`, items that left the public set come as tombstones
+    (`id`, `status`, `updated_at` only), in the same change order."""
+
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="Counts per value for the current filter (`facets=`)."
     )

@@ -15,7 +15,16 @@ from app.models.audit import AuditEntry
 from app.services.auth import Principal
 
 IGNORED_FIELDS = frozenset(
-    {"search_tokens", "title_tokens", "updated_at", "version", "revision_id"}
+    {
+        "search_tokens",
+        "title_tokens",
+        "updated_at",
+        "version",
+        "revision_id",
+        # pending revisions have their own audit entries (revision_propose/approve/...)
+        "pending_revision",
+        "revision_decision",
+    }
 )
 AUDIT_SORT = SortSpec("-at", "at", -1)
 

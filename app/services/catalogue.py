@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -26,6 +26,7 @@ from app.core.exceptions import (
     Conflict,
     Forbidden,
     NotFound,
+    PreconditionFailed,
     ValidationFailed,
 )
 from app.core.pagination import PageParams, SortSpec, paginate
@@ -33,10 +34,11 @@ from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.organisation import Organisation
 from app.models.reference import ReferenceKind
-from app.services import audit, reference
+from app.models.revision import RevisionOutcome
+from app.services import audit, reference, revisions
 from app.services.access import by_id_or_slug, is_admin, is_staff, member_org_ids, object_id
 from app.services.auth import Principal
-from app.services.versioning import check_version, save_versioned
+from app.services.versioning import check_version, save_versioned, validate_changes
 from app.utils.geo import bounding_box_filter, haversine_km
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
@@ -60,6 +62,13 @@ class CatalogueKind(Generic[T]):
     text_fields: tuple[str, ...] = ("title", "description")
     # (collection model, field holding this item's id): removed with the item on purge
     related: tuple[tuple[type[Document], str], ...] = ()
+    # Rules across fields over the state after a change: raise ValidationFailed, and add
+    # what follows from the change (derived fields, implied values) to `changes` in place.
+    rules: Callable[[Any, dict[str, Any]], None] | None = None
+    # What readers rely on: a member's change to these waits for staff once approved.
+    moderated: frozenset[str] = frozenset()
+    # Only staff and admins may set these (e.g. `featured`, which boosts ranking).
+    staff_only: frozenset[str] = frozenset()
 
     def not_found(self) -> NotFound:
         return NotFound(f"The {self.entity} was not found.", code=f"{self.code}_NOT_FOUND")
@@ -91,14 +100,42 @@ async def _fetch(kind: CatalogueKind[T], key: str) -> T | None:
     return await by_id_or_slug(kind.model, key)
 
 
+def is_public(item: CatalogueItem) -> bool:
+    return item.status is ItemStatus.published
+
+
+def visible_to(who: Viewer, item: CatalogueItem) -> bool:
+    """The one visibility rule: published items are public; anything else only for its
+    organisation and staff. Every read path (items, lists, /me, .ics, attendees) uses it."""
+    return is_public(item) or who.manages(item)
+
+
 async def get_visible(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
-    """Published items are public; anything else only for its organisation and staff."""
     item = await _fetch(kind, key)
-    if item is None:
+    if item is None or not visible_to(who, item):
         raise kind.not_found()
-    if item.status is ItemStatus.published or who.manages(item):
-        return item
-    raise kind.not_found()
+    return item
+
+
+async def get_for_own_row(
+    kind: CatalogueKind[T], who: Viewer, key: str, has_row: Callable[[T], Awaitable[bool]]
+) -> T:
+    """For letting go of your own save, application or RSVP: also when the item is no
+    longer visible to you, as long as you have one (otherwise it is simply not found)."""
+    item = await _fetch(kind, key)
+    if item is None or not (visible_to(who, item) or await has_row(item)):
+        raise kind.not_found()
+    return item
+
+
+async def get_for_staff(kind: CatalogueKind[T], who: Viewer, key: str, action: str) -> T:
+    """For staff-only actions: 404 if the caller may not know the item, else 403 unless staff."""
+    item = await _fetch(kind, key)
+    if item is None or not visible_to(who, item):
+        raise kind.not_found()
+    if not who.staff:
+        raise Forbidden(f"Only staff can {action} a {kind.entity}.", code="STAFF_ONLY")
+    return item
 
 
 async def get_managed(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
@@ -163,8 +200,32 @@ async def _organisation_for_create(who: Viewer, organisation_id: str) -> Organis
     return org
 
 
+def check_staff_only(
+    kind: CatalogueKind[T], who: Viewer, data: dict[str, Any], current: CatalogueItem | None
+) -> None:
+    """403 when a member tries to set a staff-only field to anything but what it is (or, on
+    create, its default): such a field is never silently ignored."""
+    if who.staff:
+        return
+    refused = []
+    for name in sorted(kind.staff_only & set(data)):
+        now = getattr(current, name) if current else kind.model.model_fields[name].default
+        if not revisions.same(data[name], now):
+            refused.append(name)
+    if refused:
+        raise Forbidden(
+            f"Only staff and admins can set {', '.join(refused)}.",
+            code="STAFF_ONLY_FIELD",
+            details=[
+                {"loc": ["body", name], "msg": "only staff and admins can set this field"}
+                for name in refused
+            ],
+        )
+
+
 async def create(kind: CatalogueKind[T], who: Viewer, data: dict[str, Any]) -> T:
     assert who.principal is not None  # noqa: S101 - endpoints require a user
+    check_staff_only(kind, who, data, None)
     org = await _organisation_for_create(who, data.pop("organisation_id"))
     await check_references(kind, data)
     data["description"] = sanitize_html(data.get("description") or "")
@@ -200,25 +261,112 @@ async def _insert_with_slug(kind: CatalogueKind[T], item: T, *, explicit: bool) 
     raise Conflict("Could not find a free slug; pass one explicitly.", code="SLUG_TAKEN")
 
 
+@dataclass
+class Edit(Generic[T]):
+    item: T
+    queued: bool  # some of the changes wait for staff in the item's pending revision
+
+
 async def update(
     kind: CatalogueKind[T],
     who: Viewer,
     key: str,
     changes: dict[str, Any],
     expected_version: int | None,
-    validate_merged: Callable[[T, dict[str, Any]], None] | None = None,
-) -> T:
+) -> Edit[T]:
+    """Staff, admins and unapproved items: every change is live (and audited). A member's
+    change to an approved item: cosmetic fields live, moderated ones into the pending
+    revision — both in one conditional write on `version` (If-Match covers both)."""
+    assert who.principal is not None  # noqa: S101 - endpoints require a user
     item = await get_managed(kind, who, key)
     check_version(item, expected_version, kind.entity)
     if not changes:
-        return item
+        return Edit(item, False)
     if item.status is ItemStatus.archived:
         raise Conflict(f"Restore the {kind.entity} before editing it.", code="ITEM_ARCHIVED")
+    check_staff_only(kind, who, changes, item)
     await check_references(kind, changes)
     if "description" in changes and changes["description"] is not None:
         changes["description"] = sanitize_html(changes["description"])
-    if validate_merged:
-        validate_merged(item, changes)
+    if not revisions.applies(item, who.staff) or not kind.moderated & set(changes):
+        # Cosmetic-only edits are checked against what is live: a pending revision that no
+        # longer fits (staff changed the item) does not block them.
+        return Edit(await _apply_live(kind, who, item, changes, expected_version), False)
+
+    return await _apply_with_revision(kind, who, item, changes, expected_version)
+
+
+async def _apply_with_revision(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    item: T,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> Edit[T]:
+    """A member's edit to approved content: cosmetic fields live, moderated ones merged into
+    the pending revision; the rules run on the state staff would approve (live + pending
+    revision + this edit). One conditional write."""
+    assert who.principal is not None  # noqa: S101
+    sent = set(changes)
+    pending = revisions.pending_changes(item)
+    prospective = validate_changes(item, pending, kind.entity) if pending else item
+    if kind.rules:
+        kind.rules(prospective, changes)  # may add implied moderated values (rolling…)
+    live = {k: v for k, v in changes.items() if k in sent and k not in kind.moderated}
+    proposed = {k: v for k, v in changes.items() if k in kind.moderated}
+    if kind.rules and live:
+        kind.rules(item, live)  # derived fields for what goes live now
+    revised = revisions.merge(item, proposed)
+    validate_changes(item, {**revised, **live}, kind.entity)
+    write: dict[str, Any] = dict(live)
+    if live:
+        write.update(search_fields(kind, item.model_copy(update=live)))
+    if revised or item.pending_revision is not None:
+        write["pending_revision"] = revisions.revise(item, revised, who.principal)
+        if not revised:  # this edit took back everything that was pending
+            write["revision_decision"] = revisions.decision(
+                item, RevisionOutcome.withdrawn, who.principal
+            )
+    if not write:
+        return Edit(item, False)
+    fresh = await save_versioned(item, write, expected_version, kind.entity, touch=bool(live))
+    if live:
+        await audit.record(
+            who.principal, "update", kind.entity, item.id, item.model_dump(), fresh.model_dump()
+        )
+    if revised:
+        await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
+    elif item.pending_revision is not None:
+        earlier = revisions.pending_changes(item)
+        await audit_revision(who, "revision_withdraw", kind, item, earlier, _live(item, earlier))
+    return Edit(fresh, bool(proposed) and bool(revised))
+
+
+def _live(item: CatalogueItem, fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in fields}
+
+
+async def audit_revision(
+    who: Viewer,
+    action: str,
+    kind: CatalogueKind[T],
+    item: CatalogueItem,
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """Revision events: the fields with what they were and what they became (or would)."""
+    await audit.record(who.principal, action, kind.entity, item.id, before, after)
+
+
+async def _apply_live(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    item: T,
+    changes: dict[str, Any],
+    expected_version: int | None,
+) -> T:
+    if kind.rules:
+        kind.rules(item, changes)
     before = item.model_dump()
     changes.update(search_fields(kind, item.model_copy(update=changes)))
     fresh = await save_versioned(item, changes, expected_version, kind.entity)
@@ -256,17 +404,21 @@ TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, str]] = {
 
 
 async def transition(
-    kind: CatalogueKind[T], who: Viewer, key: str, action: str, reason: str | None = None
+    kind: CatalogueKind[T],
+    who: Viewer,
+    key: str,
+    action: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
 ) -> T:
+    """With `expected_version` (If-Match), the transition happens only to the version the
+    caller read: staff approve exactly what they reviewed, not an edit made meanwhile."""
     sources, target, required = TRANSITIONS[action]
     if required == STAFF:
-        item = await _fetch(kind, key)
-        if item is None or not (who.manages(item) or item.status is ItemStatus.published):
-            raise kind.not_found()
-        if not who.staff:
-            raise Forbidden(f"Only staff can {action} a {kind.entity}.", code="STAFF_ONLY")
+        item = await get_for_staff(kind, who, key, action)
     else:
         item = await get_managed(kind, who, key)
+    check_version(item, expected_version, kind.entity)
     if item.status not in sources:
         raise Conflict(
             f"Cannot {action} a {kind.entity} that is {item.status.value}.",
@@ -286,11 +438,17 @@ async def transition(
         updates["ever_published"] = True
         if item.published_at is None:
             updates["published_at"] = now
+    condition: dict[str, Any] = {"_id": item.id, "status": item.status.value}  # atomic
+    if expected_version is not None:
+        condition["version"] = expected_version
     result = await kind.model.get_motor_collection().update_one(
-        {"_id": item.id, "status": item.status.value},  # the transition is atomic
-        {"$set": updates, "$inc": {"version": 1}},
+        condition, {"$set": updates, "$inc": {"version": 1}}
     )
     if result.modified_count == 0:
+        if expected_version is not None:
+            raise PreconditionFailed(
+                f"The {kind.entity} changed since you read it.", code="VERSION_MISMATCH"
+            )
         raise Conflict(f"The {kind.entity} changed meanwhile; reload.", code="CONCURRENT_CHANGE")
     await audit.record(
         who.principal,
@@ -430,17 +588,25 @@ class ListResult(Generic[T]):
     total: int | None
     facets: dict[str, list[dict[str, Any]]] | None
     distances: dict[PydanticObjectId, float]
+    # Items that left the public set (incremental sync): shown as tombstones only.
+    gone: set[PydanticObjectId] = field(default_factory=set)
+
+
+SYNC_SORT = "updated"
 
 
 def _visibility(who: Viewer, query: ListQuery) -> dict[str, Any]:
-    if query.status is None:
-        if query.updated_since is not None:
-            # Incremental sync: also what left the public set, so clients can drop it.
-            return {"$or": [{"status": ItemStatus.published.value}, {"ever_published": True}]}
+    if query.status is None or query.status is ItemStatus.published:
         return {"status": ItemStatus.published.value}
-    if query.status is ItemStatus.published or who.staff:
+    if who.staff:
         return {"status": query.status.value}
     return {"status": query.status.value, "organisation_id": {"$in": sorted(who.org_ids)}}
+
+
+# Incremental sync also returns what left the public set, so clients can drop it. Those
+# items are matched by no other filter (q, facets, geo, reference filters…) and ordered by
+# `updated_at` only: a filter or a sort position would tell what they contain.
+GONE: dict[str, Any] = {"status": {"$ne": ItemStatus.published.value}, "ever_published": True}
 
 
 def _combine(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -450,16 +616,26 @@ def _combine(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+def _sort_name(kind: CatalogueKind[T], query: ListQuery) -> str:
+    if query.updated_since is not None:
+        if query.sort not in (None, SYNC_SORT):
+            raise ValidationFailed(
+                "updated_since lists in the order of change: sort=updated.",
+                code="INVALID_SORT",
+                details=[{"loc": ["query", "sort"], "msg": "only 'updated' with updated_since"}],
+            )
+        return SYNC_SORT
+    if query.sort is not None:
+        if query.sort != RELEVANCE and query.sort not in kind.sorts:
+            raise _bad_sort(kind, query.sort)
+        return query.sort
+    return RELEVANCE if query.q else kind.default_sort
+
+
 async def list_items(
     kind: CatalogueKind[T], who: Viewer, query: ListQuery, page: PageParams
 ) -> ListResult[T]:
-    sort_name = query.sort
-    if sort_name is None:
-        sort_name = (
-            RELEVANCE if query.q else ("updated" if query.updated_since else kind.default_sort)
-        )
-    if sort_name != RELEVANCE and sort_name not in kind.sorts:
-        raise _bad_sort(kind, sort_name)
+    sort_name = _sort_name(kind, query)
     unknown_facets = [f for f in query.facets if f not in kind.facet_fields]
     if unknown_facets:
         raise ValidationFailed(
@@ -468,8 +644,8 @@ async def list_items(
             details=[{"loc": ["query", "facets"], "msg": f"one of {sorted(kind.facet_fields)}"}],
         )
     clauses = [_visibility(who, query), *query.clauses]
-    if query.updated_since is not None:
-        clauses.append({"updated_at": {"$gt": query.updated_since}})
+    since = {"updated_at": {"$gt": query.updated_since}} if query.updated_since else {}
+    clauses.append(since)
     q_tokens = tokens(query.q) if query.q else []
     if query.q is not None and not q_tokens:
         raise ValidationFailed("The search text has no searchable words.", code="INVALID_QUERY")
@@ -479,7 +655,9 @@ async def list_items(
     if query.near is not None:
         distances = await _within_radius(kind, _combine(clauses), query)
         clauses.append({"_id": {"$in": list(distances)}})
-    filters = _combine(clauses)
+    matching = _combine(clauses)  # the visible items that match every filter
+    syncing = query.updated_since is not None and query.status is None
+    filters = {"$or": [matching, _combine([since, GONE])]} if syncing else matching
 
     if sort_name == RELEVANCE:
         if not q_tokens:
@@ -488,8 +666,9 @@ async def list_items(
         total = await kind.model.find(filters).count() if page.include_total else None
     else:
         items, cursor, total = await paginate(kind.model, filters, kind.sorts[sort_name], page)
-    facets = await _facets(kind, filters, query.facets) if query.facets else None
-    return ListResult(items, cursor, total, facets, distances)
+    facets = await _facets(kind, matching, query.facets) if query.facets else None
+    gone = {i.id for i in items if i.id is not None and not is_public(i)} if syncing else set()
+    return ListResult(items, cursor, total, facets, distances, gone)
 
 
 def _bad_sort(kind: CatalogueKind[T], name: str) -> ValidationFailed:

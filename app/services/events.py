@@ -28,29 +28,6 @@ from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
 from app.utils.text import strip_html
 
-KIND: CatalogueKind[Event] = CatalogueKind(
-    model=Event,
-    entity="event",
-    code="EVENT",
-    type_kind=ReferenceKind.event_types,
-    sorts={
-        "start": SortSpec("start", "start_at", 1),
-        "newest": SortSpec("newest", "published_at", -1),
-        "updated": SortSpec("updated", "updated_at", 1),
-    },
-    default_sort="start",
-    facet_fields={
-        "type": ("type", False),
-        "industries": ("industries", True),
-        "country": ("venue.country", False),
-        "sdgs": ("sdgs", True),
-        "tags": ("tags", True),
-        "format": ("format", False),
-        "target_communities": ("target_communities", True),
-    },
-    related=((Rsvp, "event_id"),),
-)
-
 
 def validate_merged(item: Event, changes: dict[str, Any]) -> None:
     merged = {**item.model_dump(), **changes}
@@ -74,6 +51,49 @@ def validate_merged(item: Event, changes: dict[str, Any]) -> None:
             "; ".join(problems),
             details=[{"loc": ["body"], "msg": p, "type": "value_error"} for p in problems],
         )
+
+
+KIND: CatalogueKind[Event] = CatalogueKind(
+    model=Event,
+    entity="event",
+    code="EVENT",
+    type_kind=ReferenceKind.event_types,
+    sorts={
+        "start": SortSpec("start", "start_at", 1),
+        "newest": SortSpec("newest", "published_at", -1),
+        "updated": SortSpec("updated", "updated_at", 1),
+    },
+    default_sort="start",
+    facet_fields={
+        "type": ("type", False),
+        "industries": ("industries", True),
+        "country": ("venue.country", False),
+        "sdgs": ("sdgs", True),
+        "tags": ("tags", True),
+        "format": ("format", False),
+        "target_communities": ("target_communities", True),
+    },
+    related=((Rsvp, "event_id"),),
+    rules=validate_merged,
+    # What readers rely on; the rest goes live at once: capacity (organisers must be able to
+    # add seats; it never drops below the people going) and the reference-list slugs.
+    moderated=frozenset(
+        {
+            "title",
+            "description",
+            "type",
+            "start_at",
+            "end_at",
+            "timezone",
+            "format",
+            "venue",
+            "online_url",
+            "registration_deadline",
+            "price",
+            "currency",
+        }
+    ),
+)
 
 
 @dataclass
@@ -283,8 +303,14 @@ async def _change(event: Event, current: Rsvp, wanted: RsvpStatus) -> Rsvp:
 
 
 async def cancel_rsvp(who: Viewer, key: str) -> None:
+    """Also for an event that left the public set since (it shows as a tombstone in /me)."""
     assert who.principal is not None  # noqa: S101
-    event = await catalogue.get_visible(KIND, who, key)
+    user_id = who.principal.id
+
+    async def has_rsvp(event: Event) -> bool:
+        return await Rsvp.find_one({"event_id": event.id, "user_id": user_id}) is not None
+
+    event = await catalogue.get_for_own_row(KIND, who, key, has_rsvp)
     deleted = await Rsvp.get_motor_collection().find_one_and_delete(
         {"event_id": event.id, "user_id": who.principal.id}
     )

@@ -22,30 +22,6 @@ from app.services import catalogue
 from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
 
-KIND: CatalogueKind[Opportunity] = CatalogueKind(
-    model=Opportunity,
-    entity="opportunity",
-    code="OPPORTUNITY",
-    type_kind=ReferenceKind.opportunity_types,
-    sorts={
-        "deadline": SortSpec("deadline", "deadline_sort", 1),
-        "newest": SortSpec("newest", "published_at", -1),
-        "updated": SortSpec("updated", "updated_at", 1),
-    },
-    default_sort="deadline",
-    facet_fields={
-        "type": ("type", False),
-        "industries": ("industries", True),
-        "country": ("eligibility.countries", True),
-        "sdgs": ("sdgs", True),
-        "tags": ("tags", True),
-        "stages": ("eligibility.stages", True),
-        "target_communities": ("target_communities", True),
-    },
-    text_fields=("title", "summary", "description"),
-    related=((OpportunityInteraction, "opportunity_id"), (OpportunityView, "opportunity_id")),
-)
-
 
 def effective_status(item: Opportunity, now: datetime | None = None) -> ItemStatus:
     """Published and past its deadline reads as closed: no job has to flip it."""
@@ -92,6 +68,50 @@ def validate_merged(item: Opportunity, changes: dict[str, Any]) -> None:
         )
     if "deadline" in changes or "rolling" in changes:
         changes["deadline_sort"] = _deadline_sort(changes.get("deadline", item.deadline))
+
+
+KIND: CatalogueKind[Opportunity] = CatalogueKind(
+    model=Opportunity,
+    entity="opportunity",
+    code="OPPORTUNITY",
+    type_kind=ReferenceKind.opportunity_types,
+    sorts={
+        "deadline": SortSpec("deadline", "deadline_sort", 1),
+        "newest": SortSpec("newest", "published_at", -1),
+        "updated": SortSpec("updated", "updated_at", 1),
+    },
+    default_sort="deadline",
+    facet_fields={
+        "type": ("type", False),
+        "industries": ("industries", True),
+        "country": ("eligibility.countries", True),
+        "sdgs": ("sdgs", True),
+        "tags": ("tags", True),
+        "stages": ("eligibility.stages", True),
+        "target_communities": ("target_communities", True),
+    },
+    text_fields=("title", "summary", "description"),
+    related=((OpportunityInteraction, "opportunity_id"), (OpportunityView, "opportunity_id")),
+    rules=validate_merged,
+    # What readers rely on; the rest (tags, industries, sdgs, target_communities: slugs from
+    # the reference lists, no free text) goes live at once.
+    moderated=frozenset(
+        {
+            "title",
+            "summary",
+            "description",
+            "type",
+            "amount_min",
+            "amount_max",
+            "currency",
+            "deadline",
+            "rolling",
+            "application_url",
+            "eligibility",
+        }
+    ),
+    staff_only=frozenset({"featured"}),  # it boosts ranking
+)
 
 
 @dataclass
@@ -180,9 +200,24 @@ async def _interaction(
     return doc
 
 
+async def _target(who: Viewer, key: str, letting_go: bool) -> Opportunity:
+    """Saving or applying needs a visible item; un-saving or clearing your application also
+    works on one that has left the public set since (it shows as a tombstone in /me)."""
+    assert who.principal is not None  # noqa: S101
+    if not letting_go:
+        return await catalogue.get_visible(KIND, who, key)
+    user_id = who.principal.id
+
+    async def has_row(item: Opportunity) -> bool:
+        row = await OpportunityInteraction.find_one({"user_id": user_id, "opportunity_id": item.id})
+        return row is not None
+
+    return await catalogue.get_for_own_row(KIND, who, key, has_row)
+
+
 async def set_saved(who: Viewer, key: str, saved: bool) -> OpportunityInteraction:
     assert who.principal is not None  # noqa: S101
-    item = await catalogue.get_visible(KIND, who, key)
+    item = await _target(who, key, letting_go=not saved)
     await _interaction(who.principal.id, item.id)  # type: ignore[arg-type]
     collection = OpportunityInteraction.get_motor_collection()
     now = utcnow()
@@ -206,7 +241,7 @@ async def set_application(
     who: Viewer, key: str, status: ApplicationStatus | None
 ) -> OpportunityInteraction:
     assert who.principal is not None  # noqa: S101
-    item = await catalogue.get_visible(KIND, who, key)
+    item = await _target(who, key, letting_go=status is None)
     await _interaction(who.principal.id, item.id)  # type: ignore[arg-type]
     collection = OpportunityInteraction.get_motor_collection()
     now = utcnow()

@@ -21,19 +21,28 @@ def check_version(doc: Any, expected: int | None, what: str) -> None:
         )
 
 
-async def save_versioned(doc: D, changes: dict[str, Any], expected: int | None, what: str) -> D:
-    """Apply `changes` only if nobody changed `doc` meanwhile: one conditional update on
-    `version` (then bumped). The merged document is validated before anything is written."""
-    check_version(doc, expected, what)
-    model = type(doc)
-    changes = {**changes, "updated_at": utcnow()}
+def validate_changes(doc: D, changes: dict[str, Any], what: str) -> D:
+    """The document as it would be after `changes`, validated (422 when it would be invalid)."""
     try:
-        merged = model.model_validate(doc.model_dump() | changes)
+        return type(doc).model_validate(doc.model_dump() | changes)
     except ValidationError as exc:  # a change the input schema let through but the document refuses
         raise ValidationFailed(
             f"The {what} would not be valid after this change.",
             details=[{"loc": ["body", *map(str, e["loc"])], "msg": e["msg"]} for e in exc.errors()],
         ) from exc
+
+
+async def save_versioned(
+    doc: D, changes: dict[str, Any], expected: int | None, what: str, *, touch: bool = True
+) -> D:
+    """Apply `changes` only if nobody changed `doc` meanwhile: one conditional update on
+    `version` (then bumped). The merged document is validated before anything is written.
+    `touch=False` keeps `updated_at` (for changes that are not to the content itself)."""
+    check_version(doc, expected, what)
+    model = type(doc)
+    if touch:
+        changes = {**changes, "updated_at": utcnow()}
+    merged = validate_changes(doc, changes, what)
     encoded = merged.model_dump(include=set(changes))
     version: int = doc.version
     result = await model.get_motor_collection().update_one(

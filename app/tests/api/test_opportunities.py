@@ -444,14 +444,19 @@ async def test_updated_since_includes_items_that_left(
     solar = next(i for i in catalogue_items["items"] if i["title"] == "Solar Loan")
     cafe = next(i for i in catalogue_items["items"] if i["title"] == "Café Growth Grant")
     await client.delete(f"{API}/{solar['id']}", headers=owner.headers)
-    await client.patch(f"{API}/{cafe['id']}", headers=owner.headers, json={"summary": "Updated"})
+    # A cosmetic edit goes live (and syncs); a moderated one waits for staff (and does not).
+    await client.patch(f"{API}/{cafe['id']}", headers=owner.headers, json={"tags": ["funding"]})
     draft = await make_opportunity(
         client, owner, catalogue_items["org"]["id"], title="Never public"
     )
     synced = (await client.get(API, params={"updated_since": mark.isoformat()})).json()["items"]
-    by_title = {i["title"]: i["status"] for i in synced}
-    assert by_title == {"Solar Loan": "archived", "Café Growth Grant": "published"}
-    assert draft["title"] not in by_title
+    by_id = {i["id"]: i for i in synced}
+    assert set(by_id) == {solar["id"], cafe["id"]}
+    assert by_id[cafe["id"]]["title"] == "Café Growth Grant"
+    assert by_id[cafe["id"]]["tags"] == ["funding"]
+    assert set(by_id[solar["id"]]) == {"id", "status", "updated_at"}  # a tombstone
+    assert by_id[solar["id"]]["status"] == "archived"
+    assert draft["id"] not in by_id
 
 
 # --- interactions ---------------------------------------------------------------------------

@@ -24,7 +24,8 @@ DRAFT_MATRIX = {
 # the same on a PUBLISHED item
 PUBLISHED_MATRIX = {
     "read": ("GET", "", None, [200, 200, 200, 200, 200, 200]),
-    "edit": ("PATCH", "", {"title": "Changed title"}, [401, 403, 200, 403, 200, 200]),
+    # A member's edit to approved content waits for staff (202); staff edits are live.
+    "edit": ("PATCH", "", {"title": "Changed title"}, [401, 403, 202, 403, 200, 200]),
     "close": ("POST", "/close", None, [401, 403, 200, 403, 200, 200]),
     "approve": ("POST", "/approve", None, [401, 403, 403, 403, 409, 409]),
     "purge": ("DELETE", "/purge", None, [401, 403, 403, 403, 403, 409]),

@@ -7,10 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher, SettingsDep
 from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
+from app.api.v1.endpoints.revisions import add_revision_routes
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.core.exceptions import ValidationFailed
 from app.models.event import Event, EventFormat
 from app.models.interaction import RsvpStatus
+from app.schemas.catalogue import ItemTombstone
 from app.schemas.common import error_responses
 from app.schemas.event import (
     AttendeePage,
@@ -66,7 +68,9 @@ async def list_events(
     radius_km: Annotated[float | None, Query(gt=0, le=20000)] = None,
 ) -> EventPage:
     """Sorts: `start` (default), `newest`, `updated`, `relevance` (default with `q`).
-    `near_lat`, `near_lng` and `radius_km` go together."""
+    `near_lat`, `near_lng` and `radius_km` go together. With `updated_since` (incremental
+    sync; sort `updated` only), events that left the public set since then come as
+    tombstones: `id`, `status`, `updated_at`, nothing else."""
     near_parts = (near_lat, near_lng, radius_km)
     if any(p is not None for p in near_parts) and not all(p is not None for p in near_parts):
         raise ValidationFailed(
@@ -95,8 +99,10 @@ async def list_events(
         query.near = (near_lat, near_lng, radius_km)
     result = await event_service.list_events(who, filters, query, page)
     going = await event_service.going_event_ids(who, result.items)
-    items = [
-        EventRead.from_doc(
+    items: list[EventRead | ItemTombstone] = [
+        ItemTombstone.of(e)
+        if e.id in result.gone
+        else EventRead.from_doc(
             e,
             show_link=who.manages(e) or e.id in going,
             show_reason=who.manages(e),
@@ -160,20 +166,28 @@ async def get(principal: OptionalUser, event_id: str, response: Response) -> Eve
     "/{event_id}",
     operation_id="events_update",
     response_model=EventRead,
-    responses=error_responses(401, 403, 404, 409, 412),
+    responses={
+        202: {
+            "model": EventRead,
+            "description": "Accepted: changes to moderated fields wait for staff as the item's "
+            "pending revision (see `pending_revision`); what is live did not change.",
+        },
+        **error_responses(401, 403, 404, 409, 412),
+    },
 )
 async def update(
     principal: CurrentUser, event_id: str, body: EventUpdate, response: Response, if_match: IfMatch
 ) -> EventRead:
+    """Send `If-Match` with the ETag you read; a stale one gets 412. Once approved, a
+    member's change to what readers rely on waits for staff (202, `pending_revision`);
+    capacity, tags, industries, SDGs and communities go live at once."""
     who = await catalogue.viewer(principal)
-    item = await catalogue.update(
-        event_service.KIND,
-        who,
-        event_id,
-        body.model_dump(exclude_unset=True),
-        if_match,
-        event_service.validate_merged,
+    edit = await catalogue.update(
+        event_service.KIND, who, event_id, body.model_dump(exclude_unset=True), if_match
     )
+    item = edit.item
+    if edit.queued:
+        response.status_code = status.HTTP_202_ACCEPTED
     set_etag(response, item.version)
     return await present(who, item)
 
@@ -250,3 +264,4 @@ async def attendees_csv(principal: CurrentUser, event_id: str, request: Request)
 
 
 add_workflow_routes(router, event_service.KIND, EventRead, present, "event_id")
+add_revision_routes(router, event_service.KIND, EventRead, present, "event_id")

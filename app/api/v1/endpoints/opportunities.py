@@ -7,9 +7,11 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher
 from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
+from app.api.v1.endpoints.revisions import add_revision_routes
 from app.api.v1.endpoints.workflow import add_workflow_routes
 from app.models.opportunity import Opportunity
 from app.models.profile import BusinessStage
+from app.schemas.catalogue import ItemTombstone
 from app.schemas.common import error_responses
 from app.schemas.interaction import ApplicationRequest, InteractionRead
 from app.schemas.opportunity import (
@@ -69,7 +71,9 @@ async def list_opportunities(
     open_now: Annotated[bool, Query(description="Deadline not passed (or rolling).")] = False,
     featured: Annotated[bool | None, Query()] = None,
 ) -> OpportunityPage:
-    """Sorts: `deadline` (default), `newest`, `updated`, `relevance` (default with `q`)."""
+    """Sorts: `deadline` (default), `newest`, `updated`, `relevance` (default with `q`).
+    With `updated_since` (incremental sync; sort `updated` only), items that left the public
+    set since then come as tombstones: `id`, `status`, `updated_at`, nothing else."""
     who = await catalogue.viewer(principal)
     filters = OpportunityFilters(
         types=split_values(type),
@@ -91,7 +95,10 @@ async def list_opportunities(
     )
     result = await opportunity_service.list_opportunities(who, filters, common.to_query(), page)
     return OpportunityPage(
-        items=[await present(who, i) for i in result.items],
+        items=[
+            ItemTombstone.of(i) if i.id in result.gone else await present(who, i)
+            for i in result.items
+        ],
         next_cursor=result.next_cursor,
         total=result.total,
         facets=result.facets,
@@ -134,7 +141,14 @@ async def get(principal: OptionalUser, opportunity_id: str, response: Response) 
     "/{opportunity_id}",
     operation_id="opportunities_update",
     response_model=OpportunityRead,
-    responses=error_responses(401, 403, 404, 409, 412),
+    responses={
+        202: {
+            "model": OpportunityRead,
+            "description": "Accepted: changes to moderated fields wait for staff as the item's "
+            "pending revision (see `pending_revision`); what is live did not change.",
+        },
+        **error_responses(401, 403, 404, 409, 412),
+    },
 )
 async def update(
     principal: CurrentUser,
@@ -143,16 +157,16 @@ async def update(
     response: Response,
     if_match: IfMatch,
 ) -> OpportunityRead:
-    """Send `If-Match` with the ETag you read; a stale one gets 412."""
+    """Send `If-Match` with the ETag you read; a stale one gets 412. Once approved, a
+    member's change to what readers rely on waits for staff (202, `pending_revision`);
+    tags, industries, SDGs and communities go live at once. `featured`: staff only (403)."""
     who = await catalogue.viewer(principal)
-    item = await catalogue.update(
-        opportunity_service.KIND,
-        who,
-        opportunity_id,
-        body.model_dump(exclude_unset=True),
-        if_match,
-        opportunity_service.validate_merged,
+    edit = await catalogue.update(
+        opportunity_service.KIND, who, opportunity_id, body.model_dump(exclude_unset=True), if_match
     )
+    item = edit.item
+    if edit.queued:
+        response.status_code = status.HTTP_202_ACCEPTED
     set_etag(response, item.version)
     return await present(who, item)
 
@@ -209,3 +223,4 @@ async def clear_application(principal: CurrentUser, opportunity_id: str) -> Inte
 
 
 add_workflow_routes(router, opportunity_service.KIND, OpportunityRead, present, "opportunity_id")
+add_revision_routes(router, opportunity_service.KIND, OpportunityRead, present, "opportunity_id")

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response, status
 
-from app.api.deps import CurrentUser
+from app.api.deps import CurrentUser, IfMatch
 from app.api.http import set_etag
 from app.schemas.catalogue import ReasonRequest, RejectRequest
 from app.schemas.common import error_responses
@@ -18,6 +18,7 @@ from app.services.catalogue import CatalogueKind, Viewer
 
 Presenter = Callable[[Viewer, Any], Awaitable[Any]]
 
+# Every transition honours If-Match: with it, staff approve exactly the version they read.
 DESCRIPTIONS = {
     "submit": "Send a draft to review (organisation members).",
     "approve": "Publish an item pending review (staff).",
@@ -35,9 +36,11 @@ def add_workflow_routes(
     path = "/{" + param + "}"
 
     def plain(action: str) -> None:
-        async def endpoint(principal: CurrentUser, response: Response, **params: str) -> Any:
+        async def endpoint(principal: CurrentUser, response: Response, **params: Any) -> Any:
             who = await catalogue.viewer(principal)
-            item = await catalogue.transition(kind, who, params[param], action)
+            item = await catalogue.transition(
+                kind, who, params[param], action, expected_version=params["if_match"]
+            )
             set_etag(response, item.version)
             return await present(who, item)
 
@@ -45,10 +48,12 @@ def add_workflow_routes(
 
     def with_reason(action: str, body_model: type) -> None:
         async def endpoint(
-            principal: CurrentUser, response: Response, body: Any, **params: str
+            principal: CurrentUser, response: Response, body: Any, **params: Any
         ) -> Any:
             who = await catalogue.viewer(principal)
-            item = await catalogue.transition(kind, who, params[param], action, body.reason)
+            item = await catalogue.transition(
+                kind, who, params[param], action, body.reason, params["if_match"]
+            )
             set_etag(response, item.version)
             return await present(who, item)
 
@@ -59,6 +64,7 @@ def add_workflow_routes(
             inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentUser),
             inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response),
             inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
+            inspect.Parameter("if_match", inspect.Parameter.KEYWORD_ONLY, annotation=IfMatch),
         ]
         if body is not None:
             parameters.append(
@@ -74,7 +80,7 @@ def add_workflow_routes(
             operation_id=f"{name}_{action}",
             summary=f"{action.capitalize()} a {kind.entity}",
             description=DESCRIPTIONS.get(action, ""),
-            responses=error_responses(401, 403, 404, 409),
+            responses=error_responses(401, 403, 404, 409, 412),
         )
 
     for action in ("submit", "approve", "publish", "close", "restore"):
