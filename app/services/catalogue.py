@@ -24,18 +24,18 @@ from pymongo.errors import DuplicateKeyError
 from app.core.exceptions import (
     AppError,
     Conflict,
-    Forbidden,
     NotFound,
     ValidationFailed,
 )
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem, ItemStatus
-from app.models.organisation import Organisation
+from app.models.organisation import Organisation, OrgRole
 from app.models.reference import ReferenceKind
-from app.services import audit, reference
-from app.services.access import by_id_or_slug, is_admin, is_staff, member_org_ids, object_id
+from app.services import audit, capabilities, reference
+from app.services.access import by_id_or_slug, is_staff, member_roles, object_id
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.versioning import check_version, save_versioned
 from app.utils.geo import bounding_box_filter, haversine_km
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
@@ -67,21 +67,36 @@ class CatalogueKind(Generic[T]):
 
 @dataclass
 class Viewer:
-    """The caller plus the organisations they belong to (loaded once per request)."""
+    """The caller plus their role in each organisation they belong to (loaded once per
+    request). What they may do with an item is `capabilities.TABLE`'s answer."""
 
     principal: Principal | None
-    org_ids: set[PydanticObjectId] = field(default_factory=set)
+    org_roles: dict[PydanticObjectId, OrgRole] = field(default_factory=dict)
 
     @property
     def staff(self) -> bool:
         return is_staff(self.principal)
 
+    def can(self, action: Action, organisation_id: PydanticObjectId | None) -> bool:
+        role = self.org_roles.get(organisation_id) if organisation_id else None
+        return capabilities.allows(self.principal, role, action)
+
+    def require(self, action: Action, organisation_id: PydanticObjectId | None) -> None:
+        role = self.org_roles.get(organisation_id) if organisation_id else None
+        capabilities.require(self.principal, role, action)
+
     def manages(self, item: CatalogueItem) -> bool:
-        return self.staff or item.organisation_id in self.org_ids
+        """Sees the item whatever its status (drafts, reasons, links)."""
+        return self.can(Action.item_view_unpublished, item.organisation_id)
+
+    @property
+    def org_ids(self) -> set[PydanticObjectId]:
+        """Organisations whose non-public items the caller sees (for list filters)."""
+        return {o for o in self.org_roles if self.can(Action.item_view_unpublished, o)}
 
 
 async def viewer(principal: Principal | None) -> Viewer:
-    return Viewer(principal, await member_org_ids(principal))
+    return Viewer(principal, await member_roles(principal))
 
 
 # --- loading with object-level authorization --------------------------------------------------
@@ -101,16 +116,16 @@ async def get_visible(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
     raise kind.not_found()
 
 
-async def get_managed(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
-    """For writes: the caller must manage the item. Not knowing it exists reads as 404."""
+async def get_managed(
+    kind: CatalogueKind[T], who: Viewer, key: str, action: Action = Action.item_edit
+) -> T:
+    """For `action` on an item: 404 when the caller cannot see it (not knowing it exists),
+    403 when they see it but the capability table denies them the action."""
     item = await _fetch(kind, key)
-    if item is None:
+    if item is None or not (item.status is ItemStatus.published or who.manages(item)):
         raise kind.not_found()
-    if who.manages(item):
-        return item
-    if item.status is ItemStatus.published:
-        raise Forbidden(f"You cannot change this {kind.entity}.", code="NOT_ORGANISATION_MEMBER")
-    raise kind.not_found()
+    who.require(action, item.organisation_id)
+    return item
 
 
 # --- create and update ------------------------------------------------------------------------
@@ -152,14 +167,10 @@ def search_fields(kind: CatalogueKind[T], item: CatalogueItem) -> dict[str, list
 async def _organisation_for_create(who: Viewer, organisation_id: str) -> Organisation:
     oid = object_id(organisation_id, "ORGANISATION_NOT_FOUND", "organisation")
     org = await Organisation.get(oid)
-    if org is None or org.archived or not (who.staff or oid in who.org_ids):
-        # Not a member: the organisation's existence is not the question; membership is.
-        if org is not None and not org.archived:
-            raise Forbidden(
-                "You can only publish for organisations you belong to.",
-                code="NOT_ORGANISATION_MEMBER",
-            )
+    if org is None or org.archived:
         raise NotFound("The organisation was not found.", code="ORGANISATION_NOT_FOUND")
+    # Organisations are public: whether it exists is not the question; the caller's right is.
+    who.require(Action.item_create, oid)
     return org
 
 
@@ -228,45 +239,41 @@ async def update(
 
 # --- workflow ---------------------------------------------------------------------------------
 
-MEMBER, STAFF = "member", "staff"
-
-# action -> (allowed source statuses, target status, who may do it)
-TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, str]] = {
-    "submit": (frozenset({ItemStatus.draft}), ItemStatus.pending_review, MEMBER),
-    "approve": (frozenset({ItemStatus.pending_review}), ItemStatus.published, STAFF),
-    "reject": (frozenset({ItemStatus.pending_review}), ItemStatus.draft, STAFF),
+# action -> (allowed source statuses, target status, the capability it needs)
+TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, Action]] = {
+    "submit": (frozenset({ItemStatus.draft}), ItemStatus.pending_review, Action.item_submit),
+    "approve": (
+        frozenset({ItemStatus.pending_review}),
+        ItemStatus.published,
+        Action.item_moderate,
+    ),
+    "reject": (frozenset({ItemStatus.pending_review}), ItemStatus.draft, Action.item_moderate),
     "publish": (
         frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.closed}),
         ItemStatus.published,
-        STAFF,
+        Action.item_moderate,
     ),
-    "close": (frozenset({ItemStatus.published}), ItemStatus.closed, MEMBER),
+    "close": (frozenset({ItemStatus.published}), ItemStatus.closed, Action.item_close),
     "cancel": (
         frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.published}),
         ItemStatus.cancelled,
-        MEMBER,
+        Action.item_cancel,
     ),
     "archive": (
         frozenset(set(ItemStatus) - {ItemStatus.archived}),
         ItemStatus.archived,
-        MEMBER,
+        Action.item_archive,
     ),
-    "restore": (frozenset({ItemStatus.archived}), None, STAFF),  # back to the previous status
+    # back to the previous status
+    "restore": (frozenset({ItemStatus.archived}), None, Action.item_restore),
 }
 
 
 async def transition(
     kind: CatalogueKind[T], who: Viewer, key: str, action: str, reason: str | None = None
 ) -> T:
-    sources, target, required = TRANSITIONS[action]
-    if required == STAFF:
-        item = await _fetch(kind, key)
-        if item is None or not (who.manages(item) or item.status is ItemStatus.published):
-            raise kind.not_found()
-        if not who.staff:
-            raise Forbidden(f"Only staff can {action} a {kind.entity}.", code="STAFF_ONLY")
-    else:
-        item = await get_managed(kind, who, key)
+    sources, target, capability = TRANSITIONS[action]
+    item = await get_managed(kind, who, key, capability)
     if item.status not in sources:
         raise Conflict(
             f"Cannot {action} a {kind.entity} that is {item.status.value}.",
@@ -337,11 +344,8 @@ async def cascade_archive(
 
 async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObjectId:
     """Hard delete (admins only), for archived items."""
-    if not is_admin(who.principal):
-        raise Forbidden(f"Only admins can purge a {kind.entity}.", code="ADMIN_ONLY")
-    item = await _fetch(kind, key)
-    if item is None or item.id is None:
-        raise kind.not_found()
+    item = await get_managed(kind, who, key, Action.item_purge)
+    assert item.id is not None  # noqa: S101
     if item.status is not ItemStatus.archived:
         raise Conflict(f"Archive the {kind.entity} before purging it.", code="NOT_ARCHIVED")
     for model, field_name in kind.related:

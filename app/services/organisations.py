@@ -1,21 +1,30 @@
-"""Organisations: public reads, member-managed edits, membership, archive (all audited)."""
+"""Organisations: public reads, edits, archive and membership (all audited).
+
+Who may do what is `capabilities.TABLE`'s answer. Members join only by accepting an
+invitation (`services/invitations.py`). A change that could leave an organisation without an
+owner — removing or demoting an owner — is one conditional update whose filter requires
+*another* owner to remain, so two owners removing each other at once cannot both succeed.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from beanie import PydanticObjectId
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
+from app.models.invitation import Invitation, InvitationStatus, answered
 from app.models.organisation import Member, Organisation, OrganisationType, OrgRole
-from app.models.user import User
-from app.schemas.organisation import MemberAdd, OrganisationCreate, OrganisationUpdate
-from app.services import audit, catalogue, events, opportunities
-from app.services.access import by_id_or_slug, is_admin, is_staff
+from app.schemas.invitation import MemberRoleUpdate
+from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
+from app.services import audit, capabilities, catalogue, events, opportunities
+from app.services.access import by_id_or_slug
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.versioning import check_version, save_versioned
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
@@ -34,33 +43,33 @@ def _tokens(org: Organisation) -> list[str]:
     return token_set([org.name, strip_html(org.description), org.slug.replace("-", " ")])
 
 
-def can_manage(principal: Principal | None, org: Organisation) -> bool:
-    return is_staff(principal) or (principal is not None and org.role_of(principal.id) is not None)
+def role_in(principal: Principal | None, org: Organisation) -> OrgRole | None:
+    return org.role_of(principal.id) if principal is not None else None
 
 
-def is_owner(principal: Principal | None, org: Organisation) -> bool:
-    return is_staff(principal) or (
-        principal is not None and org.role_of(principal.id) is OrgRole.owner
-    )
+def allows(principal: Principal | None, org: Organisation, action: Action) -> bool:
+    return capabilities.allows(principal, role_in(principal, org), action)
+
+
+def shows_members(principal: Principal | None, org: Organisation) -> bool:
+    return allows(principal, org, Action.org_view_internal)
+
+
+can_manage = shows_members  # the name other modules knew: sees the organisation's internals
 
 
 async def get(principal: Principal | None, key: str) -> Organisation:
+    """Public unless archived; an archived one only for those who see its internals."""
     org = await by_id_or_slug(Organisation, key)
-    if org is None or (org.archived and not can_manage(principal, org)):
+    if org is None or (org.archived and not allows(principal, org, Action.org_view_internal)):
         raise _not_found()
     return org
 
 
-async def _managed(principal: Principal, key: str, *, owner: bool = False) -> Organisation:
+async def get_for(principal: Principal, key: str, action: Action) -> Organisation:
+    """The organisation, if the caller may do `action` to it (404 if they cannot see it)."""
     org = await get(principal, key)
-    allowed = is_owner(principal, org) if owner else can_manage(principal, org)
-    if not allowed:
-        raise Forbidden(
-            "Only the organisation's owners can do this."
-            if owner
-            else "Only members of the organisation can do this.",
-            code="NOT_ORGANISATION_OWNER" if owner else "NOT_ORGANISATION_MEMBER",
-        )
+    capabilities.require(principal, role_in(principal, org), action)
     return org
 
 
@@ -98,6 +107,7 @@ async def list_organisations(
 
 
 async def create(principal: Principal, data: OrganisationCreate) -> Organisation:
+    capabilities.require(principal, None, Action.org_create)
     now = utcnow()
     org = Organisation(
         name=data.name,
@@ -120,7 +130,7 @@ async def create(principal: Principal, data: OrganisationCreate) -> Organisation
 async def update(
     principal: Principal, key: str, data: OrganisationUpdate, expected_version: int | None
 ) -> Organisation:
-    org = await _managed(principal, key)
+    org = await get_for(principal, key, Action.org_edit)
     check_version(org, expected_version, ENTITY)
     changes = data.model_dump(exclude_unset=True)
     if not changes:
@@ -138,9 +148,7 @@ async def update(
 
 
 async def set_archived(principal: Principal, key: str, archived: bool) -> Organisation:
-    if not archived and not is_staff(principal):
-        raise Forbidden("Only staff can restore an organisation.", code="STAFF_ONLY")
-    org = await _managed(principal, key, owner=True)
+    org = await get_for(principal, key, Action.org_archive if archived else Action.org_restore)
     if org.archived == archived:
         return org
     await org.set({"archived": archived, "updated_at": utcnow(), "version": org.version + 1})
@@ -152,77 +160,157 @@ async def set_archived(principal: Principal, key: str, archived: bool) -> Organi
         {"archived": not archived},
         {"archived": archived},
     )
-    who = catalogue.Viewer(principal, {org.id})  # type: ignore[arg-type]
+    assert org.id is not None  # noqa: S101
+    role = role_in(principal, org)
+    who = catalogue.Viewer(principal, {org.id: role} if role else {})
     for kind in (opportunities.KIND, events.KIND):
-        await catalogue.cascade_archive(kind, who, org.id, archived)  # type: ignore[arg-type]
+        await catalogue.cascade_archive(kind, who, org.id, archived)
+    if archived:
+        await _revoke_pending_invitations(org.id)
     return org
 
 
-async def add_member(principal: Principal, key: str, data: MemberAdd) -> Organisation:
-    org = await _managed(principal, key, owner=True)
-    user = await User.find_one(User.email == data.email.lower())
-    if user is None or not user.is_active:
-        raise NotFound("No active user has this e-mail address.", code="USER_NOT_FOUND")
-    if org.role_of(user.id) is not None:  # type: ignore[arg-type]
-        raise Conflict("This user is already a member.", code="ALREADY_MEMBER")
-    member = Member(user_id=user.id, role=data.role, added_at=utcnow())
-    result = await Organisation.get_motor_collection().update_one(
-        {"_id": org.id, "members.user_id": {"$ne": user.id}},
-        {
-            "$push": {"members": member.model_dump()},
-            "$inc": {"version": 1},
-            "$set": {"updated_at": utcnow()},
-        },
+async def _revoke_pending_invitations(organisation_id: PydanticObjectId) -> None:
+    """An archived organisation takes no new members (restoring it does not revive these)."""
+    collection = Invitation.get_motor_collection()
+    pending = collection.find(
+        {"organisation_id": organisation_id, "status": InvitationStatus.pending.value}, {"_id": 1}
     )
-    if result.modified_count == 0:
-        raise Conflict("This user is already a member.", code="ALREADY_MEMBER")
-    await audit.record(
-        principal,
-        "member_add",
-        ENTITY,
-        org.id,
-        None,
-        {"member": str(user.id), "role": data.role.value},
-    )
-    fresh = await Organisation.get(org.id)
-    assert fresh is not None  # noqa: S101
+    async for doc in pending:
+        await collection.update_one(
+            {"_id": doc["_id"], "status": InvitationStatus.pending.value},
+            {"$set": answered(doc["_id"], InvitationStatus.revoked, utcnow())},
+        )
+
+
+# --- membership -------------------------------------------------------------------------------
+
+
+def _member_not_found() -> NotFound:
+    return NotFound("This user is not a member.", code="MEMBER_NOT_FOUND")
+
+
+def _last_owner() -> Conflict:
+    return Conflict("An organisation keeps at least one owner.", code="LAST_OWNER")
+
+
+def _another_owner(user_id: PydanticObjectId) -> dict[str, Any]:
+    """Filter clause: an owner other than `user_id` remains."""
+    return {"members": {"$elemMatch": {"role": OrgRole.owner.value, "user_id": {"$ne": user_id}}}}
+
+
+def _member_id(org: Organisation, user_id: str) -> PydanticObjectId:
+    target = PydanticObjectId(user_id) if PydanticObjectId.is_valid(user_id) else None
+    if target is None or org.role_of(target) is None:
+        raise _member_not_found()
+    return target
+
+
+def _bump() -> dict[str, Any]:
+    return {"$inc": {"version": 1}}
+
+
+async def _reload(org_id: Any) -> Organisation:
+    fresh = await Organisation.get(org_id)
+    if fresh is None:
+        raise _not_found()
     return fresh
 
 
 async def remove_member(principal: Principal, key: str, user_id: str) -> Organisation:
+    """Owners remove members; any member may leave. Never the last owner."""
     org = await get(principal, key)
-    target = PydanticObjectId(user_id) if PydanticObjectId.is_valid(user_id) else None
-    leaving_self = target is not None and target == principal.id
-    if not leaving_self and not is_owner(principal, org):
-        raise Forbidden(
-            "Only the organisation's owners can do this.", code="NOT_ORGANISATION_OWNER"
-        )
-    role = org.role_of(target) if target else None
-    if role is None:
-        raise NotFound("This user is not a member.", code="MEMBER_NOT_FOUND")
-    owners = [m for m in org.members if m.role is OrgRole.owner]
-    if role is OrgRole.owner and len(owners) <= 1:
-        raise Conflict("An organisation keeps at least one owner.", code="LAST_OWNER")
-    await Organisation.get_motor_collection().update_one(
-        {"_id": org.id},
+    leaving = user_id == str(principal.id)
+    capabilities.require(
+        principal, role_in(principal, org), Action.member_leave if leaving else Action.member_remove
+    )
+    target = _member_id(org, user_id)
+    before = await Organisation.get_motor_collection().find_one_and_update(
+        {"_id": org.id, "members.user_id": target, **_another_owner(target)},
         {
             "$pull": {"members": {"user_id": target}},
-            "$inc": {"version": 1},
             "$set": {"updated_at": utcnow()},
+            **_bump(),
         },
+        projection={"members": 1},
+        return_document=ReturnDocument.BEFORE,
     )
+    if before is None:
+        fresh = await _reload(org.id)
+        raise _member_not_found() if fresh.role_of(target) is None else _last_owner()
+    role = next(m["role"] for m in before["members"] if m["user_id"] == target)
     await audit.record(
-        principal,
-        "member_remove",
-        ENTITY,
-        org.id,
-        {"member": str(target), "role": role.value},
-        None,
+        principal, "member_remove", ENTITY, org.id, {"member": str(target), "role": role}, None
     )
-    fresh = await Organisation.get(org.id)
-    assert fresh is not None  # noqa: S101
-    return fresh
+    return await _reload(org.id)
 
 
-def shows_members(principal: Principal | None, org: Organisation) -> bool:
-    return is_admin(principal) or can_manage(principal, org)
+async def change_role(
+    principal: Principal, key: str, user_id: str, data: MemberRoleUpdate
+) -> Organisation:
+    """Owners demote owners to editors (never the last one). Nobody is made an owner here:
+    they are invited as owner and become one by accepting."""
+    org = await get_for(principal, key, Action.member_demote)
+    target = _member_id(org, user_id)
+    for _attempt in range(5):
+        current = org.role_of(target)
+        if current is None:
+            raise _member_not_found()
+        if current is data.role:
+            return org
+        if data.role is OrgRole.owner:
+            raise Conflict(
+                "Invite the member as owner; they become one when they accept.",
+                code="OWNER_NEEDS_INVITATION",
+            )
+        # Pin the member by position and require another owner: one conditional update.
+        i = next(n for n, m in enumerate(org.members) if m.user_id == target)
+        result = await Organisation.get_motor_collection().update_one(
+            {
+                "_id": org.id,
+                f"members.{i}.user_id": target,
+                f"members.{i}.role": OrgRole.owner.value,
+                **_another_owner(target),
+            },
+            {"$set": {f"members.{i}.role": data.role.value, "updated_at": utcnow()}, **_bump()},
+        )
+        if result.modified_count:
+            await audit.record(
+                principal,
+                "member_role_change",
+                ENTITY,
+                org.id,
+                {"member": str(target), "role": current.value},
+                {"member": str(target), "role": data.role.value},
+            )
+            return await _reload(org.id)
+        org = await _reload(org.id)
+        if org.role_of(target) is OrgRole.owner and not any(
+            m.role is OrgRole.owner and m.user_id != target for m in org.members
+        ):
+            raise _last_owner()
+    raise Conflict("The organisation changed meanwhile; try again.", code="CONCURRENT_CHANGE")
+
+
+async def join(org_id: PydanticObjectId, user_id: PydanticObjectId, role: OrgRole) -> bool:
+    """Add a member (for an accepted invitation): one conditional update, so accepting twice
+    at once adds them once. False if they are already a member or the organisation is gone."""
+    member = Member(user_id=user_id, role=role, added_at=utcnow())
+    result = await Organisation.get_motor_collection().update_one(
+        {"_id": org_id, "archived": False, "members.user_id": {"$ne": user_id}},
+        {"$push": {"members": member.model_dump()}, "$set": {"updated_at": utcnow()}, **_bump()},
+    )
+    return bool(result.modified_count)
+
+
+async def promote(org_id: PydanticObjectId, user_id: PydanticObjectId) -> bool:
+    """An editor accepted an invitation as owner. False if they are no longer an editor."""
+    result = await Organisation.get_motor_collection().update_one(
+        {
+            "_id": org_id,
+            "archived": False,
+            "members": {"$elemMatch": {"user_id": user_id, "role": OrgRole.editor.value}},
+        },
+        {"$set": {"members.$.role": OrgRole.owner.value, "updated_at": utcnow()}, **_bump()},
+    )
+    return bool(result.modified_count)
