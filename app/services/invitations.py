@@ -30,7 +30,7 @@ from app.models.invitation import Invitation, InvitationStatus, answered, pendin
 from app.models.organisation import Organisation, OrgRole
 from app.models.user import User
 from app.schemas.invitation import InvitationCreate
-from app.services import audit, email
+from app.services import audit, email, memberships
 from app.services import organisations as org_service
 from app.services.access import object_id
 from app.services.auth import Principal
@@ -277,9 +277,9 @@ async def _add_member(principal: Principal, inv: Invitation, user: User) -> None
     current = org.role_of(user.id) if org else None
     changed = False
     if current is None:
-        changed = await org_service.join(inv.organisation_id, user.id, inv.role)
+        changed = await memberships.join(inv.organisation_id, user.id, inv.role)
     elif current is OrgRole.editor and inv.role is OrgRole.owner:
-        changed = await org_service.promote(inv.organisation_id, user.id)
+        changed = await memberships.promote(inv.organisation_id, user.id)
     if not changed:
         org = await Organisation.get(inv.organisation_id)
         now_role = org.role_of(user.id) if org and not org.archived else None

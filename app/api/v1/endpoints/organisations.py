@@ -23,6 +23,7 @@ from app.schemas.organisation import (
 )
 from app.schemas.validators import CountryCode
 from app.services import invitations as invitation_service
+from app.services import memberships as membership_service
 from app.services import organisations as org_service
 from app.services.auth import Principal
 
@@ -131,7 +132,9 @@ async def remove_member(
     principal: CurrentUser, organisation_id: str, user_id: str
 ) -> OrganisationRead:
     """Owners remove members; any member may leave (pass your own id). Never the last owner."""
-    return _read(principal, await org_service.remove_member(principal, organisation_id, user_id))
+    return _read(
+        principal, await membership_service.remove_member(principal, organisation_id, user_id)
+    )
 
 
 @router.patch(
@@ -145,7 +148,7 @@ async def change_member_role(
 ) -> OrganisationRead:
     """Owners demote an owner to editor (never the last owner). Making someone an owner is
     an invitation they accept (`OWNER_NEEDS_INVITATION` otherwise)."""
-    org = await org_service.change_role(principal, organisation_id, user_id, body)
+    org = await membership_service.change_role(principal, organisation_id, user_id, body)
     return _read(principal, org)
 
 
