@@ -119,12 +119,13 @@ async def invite(
             "This address already has a pending invitation to this organisation.",
             code="INVITATION_PENDING",
         ) from exc
+    name = " ".join(org.name.split())  # no line breaks into a mail header
     await email.send(
         settings,
         address,
-        f"You are invited to join {org.name} on RunWei",
+        f"You are invited to join {name} on RunWei",
         "organisation_invitation",
-        organisation_name=org.name,
+        organisation_name=name,
         role=data.role.value,
         link=f"{settings.frontend_url}/invitations",
         days=settings.invitation_days,

@@ -536,3 +536,109 @@ def test_pending_slot_is_per_organisation_and_address() -> None:
     a, b = PydanticObjectId(), PydanticObjectId()
     assert pending_slot(a, "x@example.org") != pending_slot(b, "x@example.org")
     assert pending_slot(a, "x@example.org") != pending_slot(a, "y@example.org")
+
+
+async def test_organisation_name_cannot_inject_mail_headers(client: AsyncClient, partner) -> None:
+    org = await make_org(client, partner, name="Evil Org\r\nBcc: victim@example.org")
+    assert (await invite(client, partner, org["id"], "target@example.org")).status_code == 201
+    mail = await OutboxEmail.find_one(OutboxEmail.to == "target@example.org")
+    assert "\n" not in mail.subject
+    assert "\r" not in mail.subject
+    assert "Evil Org Bcc: victim@example.org" in mail.subject
+
+
+# --- races between the two steps of an acceptance (forced by wrapping the driver's writes) ------
+
+
+def after_claim(monkeypatch, side_effect) -> None:
+    """Run `side_effect` right after the write that claims an invitation (pending → accepted),
+    i.e. between the two steps of an acceptance."""
+    collection = Invitation.get_motor_collection()
+    original = collection.update_one
+
+    async def update_one(filter_: dict, update: dict, *args: Any, **kwargs: Any) -> Any:
+        result = await original(filter_, update, *args, **kwargs)
+        if update.get("$set", {}).get("status") == "accepted" and result.modified_count:
+            await side_effect()
+        return result
+
+    monkeypatch.setattr(collection, "update_one", update_one)
+
+
+async def test_acceptance_undone_when_the_organisation_is_archived_meanwhile(
+    client: AsyncClient, partner, make_user, monkeypatch
+) -> None:
+    org = await make_org(client, partner)
+    invitee = await make_user(role="partner")
+    inv = (await invite(client, partner, org["id"], invitee.email)).json()
+
+    async def archive() -> None:
+        await Organisation.get_motor_collection().update_one(
+            {"_id": PydanticObjectId(org["id"])}, {"$set": {"archived": True}}
+        )
+
+    after_claim(monkeypatch, archive)
+    refused = await accept(client, invitee, inv["id"])
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "CONCURRENT_CHANGE"
+    stored = await Invitation.get(PydanticObjectId(inv["id"]))
+    assert stored.status is InvitationStatus.pending  # the claim was undone
+    assert stored.accepted_by is None
+    assert stored.slot == pending_slot(stored.organisation_id, stored.email)
+    assert await members(org["id"]) == {partner.id: "owner"}
+    assert "member_add" not in await audit_actions(org["id"])
+
+
+async def test_undone_acceptance_yields_to_a_newer_invitation(
+    client: AsyncClient, partner, make_user, monkeypatch
+) -> None:
+    org = await make_org(client, partner)
+    invitee = await make_user(role="partner")
+    inv = (await invite(client, partner, org["id"], invitee.email)).json()
+    newer: dict[str, Any] = {}
+
+    async def archive_and_reinvite() -> None:
+        # The slot was freed by the claim: a new invitation takes it, then the org goes.
+        newer.update((await invite(client, partner, org["id"], invitee.email)).json())
+        await Organisation.get_motor_collection().update_one(
+            {"_id": PydanticObjectId(org["id"])}, {"$set": {"archived": True}}
+        )
+
+    after_claim(monkeypatch, archive_and_reinvite)
+    assert (await accept(client, invitee, inv["id"])).status_code == 409
+    old = await Invitation.get(PydanticObjectId(inv["id"]))
+    assert old.status is InvitationStatus.revoked  # cannot be pending next to the newer one
+    assert (await Invitation.get(PydanticObjectId(newer["id"]))).status is InvitationStatus.pending
+    assert await members(org["id"]) == {partner.id: "owner"}
+
+
+async def test_interleaved_acceptances_converge(
+    client: AsyncClient, partner, make_user, monkeypatch
+) -> None:
+    """Two acceptances of one invitation that both reach the second step: one adds the
+    member, the other sees it done; both answer 200, one member entry, one audit entry."""
+    org = await make_org(client, partner)
+    invitee = await make_user(role="partner")
+    inv = (await invite(client, partner, org["id"], invitee.email)).json()
+    collection = Organisation.get_motor_collection()
+    original = collection.update_one
+    arrived = 0
+    both = asyncio.Event()
+
+    async def update_one(*args: Any, **kwargs: Any) -> Any:
+        nonlocal arrived
+        arrived += 1
+        if arrived >= 2:
+            both.set()
+        await asyncio.wait_for(both.wait(), timeout=5)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(collection, "update_one", update_one)
+    answers = await asyncio.gather(
+        accept(client, invitee, inv["id"]), accept(client, invitee, inv["id"])
+    )
+    assert [a.status_code for a in answers] == [200, 200]
+    assert await members(org["id"]) == {partner.id: "owner", invitee.id: "editor"}
+    assert (await audit_actions(org["id"])).count("member_add") == 1
+    stored = await Invitation.get(PydanticObjectId(inv["id"]))
+    assert stored.member_added_at is not None
