@@ -67,8 +67,6 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
 StaffUser = Annotated[Principal, Depends(require_roles(Role.admin, Role.staff))]
-# Who may publish: members of organisations (partners), staff and admins.
-Publisher = Annotated[Principal, Depends(require_roles(Role.partner, Role.staff, Role.admin))]
 # The version from an If-Match header (None when absent); a malformed one is a 412.
 IfMatch = Annotated[int | None, Depends(if_match_version)]
 

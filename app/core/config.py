@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     email_from: str = "RunWei <no-reply@runwei.example>"
 
+    # Organisation invitations
+    invitation_days: int = Field(default=14, ge=1, le=90)
+    invitations_per_organisation_per_day: int = Field(default=50, ge=1)
+
     # Bootstrap
     first_admin_email: str | None = None
     first_admin_password: SecretStr | None = None

@@ -7,6 +7,7 @@ from app.models.auth import AuthSession, OneTimeToken, RevokedToken
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
+from app.models.invitation import Invitation
 from app.models.media import Media
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
@@ -23,6 +24,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     ReferenceItem,
     AuditEntry,
     Organisation,
+    Invitation,
     Partnership,
     Profile,
     Opportunity,
@@ -38,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Event",
+    "Invitation",
     "Media",
     "OneTimeToken",
     "Opportunity",

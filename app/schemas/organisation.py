@@ -88,11 +88,6 @@ class OrganisationUpdate(PatchModel):
     country: CountryCode | None = None
 
 
-class MemberAdd(InputModel):
-    email: EmailStr
-    role: OrgRole = OrgRole.editor
-
-
 class PartnerContactSchema(InputModel):
     name: str = Field(min_length=1, max_length=120)
     email: EmailStr

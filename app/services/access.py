@@ -8,7 +8,7 @@ from beanie import Document, PydanticObjectId
 from bson.errors import InvalidId
 
 from app.core.exceptions import NotFound
-from app.models.organisation import Organisation
+from app.models.organisation import Organisation, OrgRole
 from app.models.user import Role
 from app.services.auth import Principal
 
@@ -31,6 +31,23 @@ async def member_org_ids(principal: Principal | None) -> set[PydanticObjectId]:
         {"members.user_id": principal.id, "archived": False}, {"_id": 1}
     )
     return {PydanticObjectId(doc["_id"]) async for doc in cursor}
+
+
+async def member_roles(principal: Principal | None) -> dict[PydanticObjectId, OrgRole]:
+    """The caller's role in each (unarchived) organisation they belong to: one indexed query
+    on `members.user_id`, projecting only the members' ids and roles."""
+    if principal is None:
+        return {}
+    cursor = Organisation.get_motor_collection().find(
+        {"members.user_id": principal.id, "archived": False},
+        {"members.user_id": 1, "members.role": 1},
+    )
+    roles: dict[PydanticObjectId, OrgRole] = {}
+    async for doc in cursor:
+        for member in doc.get("members") or []:
+            if member.get("user_id") == principal.id:
+                roles[PydanticObjectId(doc["_id"])] = OrgRole(member["role"])
+    return roles
 
 
 def object_id(value: str, code: str, what: str) -> PydanticObjectId:

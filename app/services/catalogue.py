@@ -32,12 +32,13 @@ from app.core.exceptions import (
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem, ItemStatus
-from app.models.organisation import Organisation
+from app.models.organisation import Organisation, OrgRole
 from app.models.reference import ReferenceKind
 from app.models.revision import RevisionOutcome
-from app.services import audit, reference, revisions
-from app.services.access import by_id_or_slug, is_admin, is_staff, member_org_ids, object_id
+from app.services import audit, capabilities, reference, revisions
+from app.services.access import by_id_or_slug, is_staff, member_roles, object_id
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.versioning import check_version, save_versioned, validate_changes
 from app.utils.geo import bounding_box_filter, haversine_km
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
@@ -76,21 +77,36 @@ class CatalogueKind(Generic[T]):
 
 @dataclass
 class Viewer:
-    """The caller plus the organisations they belong to (loaded once per request)."""
+    """The caller plus their role in each organisation they belong to (loaded once per
+    request). What they may do with an item is `capabilities.TABLE`'s answer."""
 
     principal: Principal | None
-    org_ids: set[PydanticObjectId] = field(default_factory=set)
+    org_roles: dict[PydanticObjectId, OrgRole] = field(default_factory=dict)
 
     @property
     def staff(self) -> bool:
         return is_staff(self.principal)
 
+    def can(self, action: Action, organisation_id: PydanticObjectId | None) -> bool:
+        role = self.org_roles.get(organisation_id) if organisation_id else None
+        return capabilities.allows(self.principal, role, action)
+
+    def require(self, action: Action, organisation_id: PydanticObjectId | None) -> None:
+        role = self.org_roles.get(organisation_id) if organisation_id else None
+        capabilities.require(self.principal, role, action)
+
     def manages(self, item: CatalogueItem) -> bool:
-        return self.staff or item.organisation_id in self.org_ids
+        """Sees the item whatever its status (drafts, reasons, links)."""
+        return self.can(Action.item_view_unpublished, item.organisation_id)
+
+    @property
+    def org_ids(self) -> set[PydanticObjectId]:
+        """Organisations whose non-public items the caller sees (for list filters)."""
+        return {o for o in self.org_roles if self.can(Action.item_view_unpublished, o)}
 
 
 async def viewer(principal: Principal | None) -> Viewer:
-    return Viewer(principal, await member_org_ids(principal))
+    return Viewer(principal, await member_roles(principal))
 
 
 # --- loading with object-level authorization --------------------------------------------------
@@ -128,26 +144,16 @@ async def get_for_own_row(
     return item
 
 
-async def get_for_staff(kind: CatalogueKind[T], who: Viewer, key: str, action: str) -> T:
-    """For staff-only actions: 404 if the caller may not know the item, else 403 unless staff."""
+async def get_managed(
+    kind: CatalogueKind[T], who: Viewer, key: str, action: Action = Action.item_edit
+) -> T:
+    """For `action` on an item: 404 when the caller cannot see it (not knowing it exists),
+    403 when they see it but the capability table denies them the action."""
     item = await _fetch(kind, key)
-    if item is None or not visible_to(who, item):
+    if item is None or not (item.status is ItemStatus.published or who.manages(item)):
         raise kind.not_found()
-    if not who.staff:
-        raise Forbidden(f"Only staff can {action} a {kind.entity}.", code="STAFF_ONLY")
+    who.require(action, item.organisation_id)
     return item
-
-
-async def get_managed(kind: CatalogueKind[T], who: Viewer, key: str) -> T:
-    """For writes: the caller must manage the item. Not knowing it exists reads as 404."""
-    item = await _fetch(kind, key)
-    if item is None:
-        raise kind.not_found()
-    if who.manages(item):
-        return item
-    if item.status is ItemStatus.published:
-        raise Forbidden(f"You cannot change this {kind.entity}.", code="NOT_ORGANISATION_MEMBER")
-    raise kind.not_found()
 
 
 # --- create and update ------------------------------------------------------------------------
@@ -189,14 +195,10 @@ def search_fields(kind: CatalogueKind[T], item: CatalogueItem) -> dict[str, list
 async def _organisation_for_create(who: Viewer, organisation_id: str) -> Organisation:
     oid = object_id(organisation_id, "ORGANISATION_NOT_FOUND", "organisation")
     org = await Organisation.get(oid)
-    if org is None or org.archived or not (who.staff or oid in who.org_ids):
-        # Not a member: the organisation's existence is not the question; membership is.
-        if org is not None and not org.archived:
-            raise Forbidden(
-                "You can only publish for organisations you belong to.",
-                code="NOT_ORGANISATION_MEMBER",
-            )
+    if org is None or org.archived:
         raise NotFound("The organisation was not found.", code="ORGANISATION_NOT_FOUND")
+    # Organisations are public: whether it exists is not the question; the caller's right is.
+    who.require(Action.item_create, oid)
     return org
 
 
@@ -376,30 +378,33 @@ async def _apply_live(
 
 # --- workflow ---------------------------------------------------------------------------------
 
-MEMBER, STAFF = "member", "staff"
-
-# action -> (allowed source statuses, target status, who may do it)
-TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, str]] = {
-    "submit": (frozenset({ItemStatus.draft}), ItemStatus.pending_review, MEMBER),
-    "approve": (frozenset({ItemStatus.pending_review}), ItemStatus.published, STAFF),
-    "reject": (frozenset({ItemStatus.pending_review}), ItemStatus.draft, STAFF),
+# action -> (allowed source statuses, target status, the capability it needs)
+TRANSITIONS: dict[str, tuple[frozenset[ItemStatus], ItemStatus | None, Action]] = {
+    "submit": (frozenset({ItemStatus.draft}), ItemStatus.pending_review, Action.item_submit),
+    "approve": (
+        frozenset({ItemStatus.pending_review}),
+        ItemStatus.published,
+        Action.item_moderate,
+    ),
+    "reject": (frozenset({ItemStatus.pending_review}), ItemStatus.draft, Action.item_moderate),
     "publish": (
         frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.closed}),
         ItemStatus.published,
-        STAFF,
+        Action.item_moderate,
     ),
-    "close": (frozenset({ItemStatus.published}), ItemStatus.closed, MEMBER),
+    "close": (frozenset({ItemStatus.published}), ItemStatus.closed, Action.item_close),
     "cancel": (
         frozenset({ItemStatus.draft, ItemStatus.pending_review, ItemStatus.published}),
         ItemStatus.cancelled,
-        MEMBER,
+        Action.item_cancel,
     ),
     "archive": (
         frozenset(set(ItemStatus) - {ItemStatus.archived}),
         ItemStatus.archived,
-        MEMBER,
+        Action.item_archive,
     ),
-    "restore": (frozenset({ItemStatus.archived}), None, STAFF),  # back to the previous status
+    # back to the previous status
+    "restore": (frozenset({ItemStatus.archived}), None, Action.item_restore),
 }
 
 
@@ -413,11 +418,8 @@ async def transition(
 ) -> T:
     """With `expected_version` (If-Match), the transition happens only to the version the
     caller read: staff approve exactly what they reviewed, not an edit made meanwhile."""
-    sources, target, required = TRANSITIONS[action]
-    if required == STAFF:
-        item = await get_for_staff(kind, who, key, action)
-    else:
-        item = await get_managed(kind, who, key)
+    sources, target, capability = TRANSITIONS[action]
+    item = await get_managed(kind, who, key, capability)
     check_version(item, expected_version, kind.entity)
     if item.status not in sources:
         raise Conflict(
@@ -495,11 +497,8 @@ async def cascade_archive(
 
 async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObjectId:
     """Hard delete (admins only), for archived items."""
-    if not is_admin(who.principal):
-        raise Forbidden(f"Only admins can purge a {kind.entity}.", code="ADMIN_ONLY")
-    item = await _fetch(kind, key)
-    if item is None or item.id is None:
-        raise kind.not_found()
+    item = await get_managed(kind, who, key, Action.item_purge)
+    assert item.id is not None  # noqa: S101
     if item.status is not ItemStatus.archived:
         raise Conflict(f"Archive the {kind.entity} before purging it.", code="NOT_ARCHIVED")
     for model, field_name in kind.related:

@@ -15,7 +15,7 @@ from icalendar import Event as ICalEvent
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
 from app.models.catalogue import ItemStatus
@@ -25,6 +25,7 @@ from app.models.reference import ReferenceKind
 from app.models.user import User
 from app.services import catalogue
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.catalogue import CatalogueKind, ListQuery, ListResult, Viewer
 from app.utils.text import strip_html
 
@@ -339,10 +340,7 @@ async def attendees(
 
 
 async def _organiser_view(who: Viewer, key: str) -> Event:
-    event = await catalogue.get_visible(KIND, who, key)
-    if not who.manages(event):
-        raise Forbidden("Only the organisers can see attendees.", code="NOT_ORGANISER")
-    return event
+    return await catalogue.get_managed(KIND, who, key, Action.item_view_attendees)
 
 
 def _csv_safe(value: str) -> str:

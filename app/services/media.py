@@ -27,6 +27,7 @@ from app.services import catalogue, events, opportunities
 from app.services import organisations as org_service
 from app.services.access import is_staff, object_id
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.media_files import IMAGE_TYPES, PDF_TYPE, Prepared, prepare, safe_filename
 from app.services.storage import Storage
 
@@ -259,18 +260,13 @@ async def avatar_target(principal: Principal) -> Profile:
 
 
 async def logo_target(principal: Principal, key: str) -> Organisation:
-    org = await org_service.get(principal, key)
-    if not org_service.can_manage(principal, org):
-        raise Forbidden(
-            "Only members of the organisation can do this.", code="NOT_ORGANISATION_MEMBER"
-        )
-    return org
+    return await org_service.get_for(principal, key, Action.org_upload_logo)
 
 
 async def cover_target(principal: Principal, entity: str, key: str) -> CatalogueItem:
     kind: Any = opportunities.KIND if entity == "opportunity" else events.KIND
     who = await catalogue.viewer(principal)
-    item: CatalogueItem = await catalogue.get_managed(kind, who, key)
+    item: CatalogueItem = await catalogue.get_managed(kind, who, key, Action.item_upload_cover)
     return item
 
 

@@ -22,6 +22,7 @@ from app.models.event import Event
 from app.models.opportunity import Opportunity
 from app.models.revision import PendingRevision, RevisionOutcome
 from app.services import audit, catalogue, revisions
+from app.services.capabilities import Action
 from app.services.catalogue import CatalogueKind, Viewer
 from app.services.versioning import check_version, save_versioned, validate_changes
 
@@ -107,7 +108,7 @@ async def approve_revision(
     """Apply the revision to the live item, re-validated against the item as it is now
     (staff may have edited it, a reference may have been retired): 409 REVISION_INVALID
     when it no longer fits, and it stays pending (reject it, or the member edits it)."""
-    item = await catalogue.get_for_staff(kind, who, key, "approve a revision of")
+    item = await catalogue.get_managed(kind, who, key, Action.item_moderate)
     revision = _revision_of(item)
     check_version(item, expected_version, kind.entity)
     if item.status is ItemStatus.archived:
@@ -143,7 +144,7 @@ async def approve_revision(
 async def reject_revision(
     kind: CatalogueKind[T], who: Viewer, key: str, reason: str, expected_version: int | None
 ) -> T:
-    item = await catalogue.get_for_staff(kind, who, key, "reject a revision of")
+    item = await catalogue.get_managed(kind, who, key, Action.item_moderate)
     return await _drop(kind, who, item, RevisionOutcome.rejected, reason, expected_version)
 
 

@@ -1,4 +1,8 @@
-"""Organisations: public reads, member-managed edits, membership, archive (all audited)."""
+"""Organisations: public reads, edits, archive and membership (all audited).
+
+Who may do what is `capabilities.TABLE`'s answer. Members join only by accepting an
+invitation (`services/invitations.py`); member changes live in `services/memberships.py`.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,16 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from app.core.exceptions import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
+from app.models.invitation import Invitation, InvitationStatus, answered
 from app.models.organisation import Member, Organisation, OrganisationType, OrgRole
-from app.models.user import User
-from app.schemas.organisation import MemberAdd, OrganisationCreate, OrganisationUpdate
-from app.services import audit, catalogue, events, opportunities
-from app.services.access import by_id_or_slug, is_admin, is_staff
+from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
+from app.services import audit, capabilities, catalogue, events, opportunities
+from app.services.access import by_id_or_slug
 from app.services.auth import Principal
+from app.services.capabilities import Action
 from app.services.versioning import check_version, save_versioned
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
@@ -34,33 +39,33 @@ def _tokens(org: Organisation) -> list[str]:
     return token_set([org.name, strip_html(org.description), org.slug.replace("-", " ")])
 
 
-def can_manage(principal: Principal | None, org: Organisation) -> bool:
-    return is_staff(principal) or (principal is not None and org.role_of(principal.id) is not None)
+def role_in(principal: Principal | None, org: Organisation) -> OrgRole | None:
+    return org.role_of(principal.id) if principal is not None else None
 
 
-def is_owner(principal: Principal | None, org: Organisation) -> bool:
-    return is_staff(principal) or (
-        principal is not None and org.role_of(principal.id) is OrgRole.owner
-    )
+def allows(principal: Principal | None, org: Organisation, action: Action) -> bool:
+    return capabilities.allows(principal, role_in(principal, org), action)
+
+
+def shows_members(principal: Principal | None, org: Organisation) -> bool:
+    return allows(principal, org, Action.org_view_internal)
+
+
+can_manage = shows_members  # the name other modules knew: sees the organisation's internals
 
 
 async def get(principal: Principal | None, key: str) -> Organisation:
+    """Public unless archived; an archived one only for those who see its internals."""
     org = await by_id_or_slug(Organisation, key)
-    if org is None or (org.archived and not can_manage(principal, org)):
+    if org is None or (org.archived and not allows(principal, org, Action.org_view_internal)):
         raise _not_found()
     return org
 
 
-async def _managed(principal: Principal, key: str, *, owner: bool = False) -> Organisation:
+async def get_for(principal: Principal, key: str, action: Action) -> Organisation:
+    """The organisation, if the caller may do `action` to it (404 if they cannot see it)."""
     org = await get(principal, key)
-    allowed = is_owner(principal, org) if owner else can_manage(principal, org)
-    if not allowed:
-        raise Forbidden(
-            "Only the organisation's owners can do this."
-            if owner
-            else "Only members of the organisation can do this.",
-            code="NOT_ORGANISATION_OWNER" if owner else "NOT_ORGANISATION_MEMBER",
-        )
+    capabilities.require(principal, role_in(principal, org), action)
     return org
 
 
@@ -98,6 +103,7 @@ async def list_organisations(
 
 
 async def create(principal: Principal, data: OrganisationCreate) -> Organisation:
+    capabilities.require(principal, None, Action.org_create)
     now = utcnow()
     org = Organisation(
         name=data.name,
@@ -120,7 +126,7 @@ async def create(principal: Principal, data: OrganisationCreate) -> Organisation
 async def update(
     principal: Principal, key: str, data: OrganisationUpdate, expected_version: int | None
 ) -> Organisation:
-    org = await _managed(principal, key)
+    org = await get_for(principal, key, Action.org_edit)
     check_version(org, expected_version, ENTITY)
     changes = data.model_dump(exclude_unset=True)
     if not changes:
@@ -138,9 +144,7 @@ async def update(
 
 
 async def set_archived(principal: Principal, key: str, archived: bool) -> Organisation:
-    if not archived and not is_staff(principal):
-        raise Forbidden("Only staff can restore an organisation.", code="STAFF_ONLY")
-    org = await _managed(principal, key, owner=True)
+    org = await get_for(principal, key, Action.org_archive if archived else Action.org_restore)
     if org.archived == archived:
         return org
     await org.set({"archived": archived, "updated_at": utcnow(), "version": org.version + 1})
@@ -152,77 +156,24 @@ async def set_archived(principal: Principal, key: str, archived: bool) -> Organi
         {"archived": not archived},
         {"archived": archived},
     )
-    who = catalogue.Viewer(principal, {org.id})  # type: ignore[arg-type]
+    assert org.id is not None  # noqa: S101
+    role = role_in(principal, org)
+    who = catalogue.Viewer(principal, {org.id: role} if role else {})
     for kind in (opportunities.KIND, events.KIND):
-        await catalogue.cascade_archive(kind, who, org.id, archived)  # type: ignore[arg-type]
+        await catalogue.cascade_archive(kind, who, org.id, archived)
+    if archived:
+        await _revoke_pending_invitations(org.id)
     return org
 
 
-async def add_member(principal: Principal, key: str, data: MemberAdd) -> Organisation:
-    org = await _managed(principal, key, owner=True)
-    user = await User.find_one(User.email == data.email.lower())
-    if user is None or not user.is_active:
-        raise NotFound("No active user has this e-mail address.", code="USER_NOT_FOUND")
-    if org.role_of(user.id) is not None:  # type: ignore[arg-type]
-        raise Conflict("This user is already a member.", code="ALREADY_MEMBER")
-    member = Member(user_id=user.id, role=data.role, added_at=utcnow())
-    result = await Organisation.get_motor_collection().update_one(
-        {"_id": org.id, "members.user_id": {"$ne": user.id}},
-        {
-            "$push": {"members": member.model_dump()},
-            "$inc": {"version": 1},
-            "$set": {"updated_at": utcnow()},
-        },
+async def _revoke_pending_invitations(organisation_id: PydanticObjectId) -> None:
+    """An archived organisation takes no new members (restoring it does not revive these)."""
+    collection = Invitation.get_motor_collection()
+    pending = collection.find(
+        {"organisation_id": organisation_id, "status": InvitationStatus.pending.value}, {"_id": 1}
     )
-    if result.modified_count == 0:
-        raise Conflict("This user is already a member.", code="ALREADY_MEMBER")
-    await audit.record(
-        principal,
-        "member_add",
-        ENTITY,
-        org.id,
-        None,
-        {"member": str(user.id), "role": data.role.value},
-    )
-    fresh = await Organisation.get(org.id)
-    assert fresh is not None  # noqa: S101
-    return fresh
-
-
-async def remove_member(principal: Principal, key: str, user_id: str) -> Organisation:
-    org = await get(principal, key)
-    target = PydanticObjectId(user_id) if PydanticObjectId.is_valid(user_id) else None
-    leaving_self = target is not None and target == principal.id
-    if not leaving_self and not is_owner(principal, org):
-        raise Forbidden(
-            "Only the organisation's owners can do this.", code="NOT_ORGANISATION_OWNER"
+    async for doc in pending:
+        await collection.update_one(
+            {"_id": doc["_id"], "status": InvitationStatus.pending.value},
+            {"$set": answered(doc["_id"], InvitationStatus.revoked, utcnow())},
         )
-    role = org.role_of(target) if target else None
-    if role is None:
-        raise NotFound("This user is not a member.", code="MEMBER_NOT_FOUND")
-    owners = [m for m in org.members if m.role is OrgRole.owner]
-    if role is OrgRole.owner and len(owners) <= 1:
-        raise Conflict("An organisation keeps at least one owner.", code="LAST_OWNER")
-    await Organisation.get_motor_collection().update_one(
-        {"_id": org.id},
-        {
-            "$pull": {"members": {"user_id": target}},
-            "$inc": {"version": 1},
-            "$set": {"updated_at": utcnow()},
-        },
-    )
-    await audit.record(
-        principal,
-        "member_remove",
-        ENTITY,
-        org.id,
-        {"member": str(target), "role": role.value},
-        None,
-    )
-    fresh = await Organisation.get(org.id)
-    assert fresh is not None  # noqa: S101
-    return fresh
-
-
-def shows_members(principal: Principal | None, org: Organisation) -> bool:
-    return is_admin(principal) or can_manage(principal, org)

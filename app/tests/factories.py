@@ -68,6 +68,24 @@ async def make_org(client, owner: UserWithToken, name: str | None = None, **fiel
     return response.json()
 
 
+async def add_member(
+    client, owner: UserWithToken, org_id: str, user: UserWithToken, role: str = "editor"
+) -> dict:
+    """Invite `user` as `owner` and accept as `user` (the only way in); the organisation."""
+    invited = await client.post(
+        f"{API}/organisations/{org_id}/invitations",
+        headers=owner.headers,
+        json={"email": user.email, "role": role},
+    )
+    assert invited.status_code == 201, invited.text
+    accepted = await client.post(
+        f"{API}/me/invitations/{invited.json()['id']}/accept", headers=user.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    response = await client.get(f"{API}/organisations/{org_id}", headers=owner.headers)
+    return response.json()
+
+
 def opportunity_body(org_id: str, **fields) -> dict:
     n = next(_counter)
     body = {

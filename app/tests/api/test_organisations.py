@@ -5,7 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
-from app.tests.factories import make_opportunity, make_org
+from app.tests.factories import add_member, make_opportunity, make_org
 
 
 async def test_create_roles(client: AsyncClient, partner, entrepreneur, staff) -> None:
@@ -110,27 +110,31 @@ async def test_rename_reaches_its_items(client: AsyncClient, partner, staff) -> 
     assert [i["id"] for i in found] == [item["id"]]
 
 
-async def test_members_add_remove_last_owner(client: AsyncClient, partner, make_user) -> None:
+async def test_members_join_by_invitation_and_leave(
+    client: AsyncClient, partner, make_user
+) -> None:
+    """Behaviour change (issue 8): the direct `POST /members` is gone; members join only by
+    accepting an invitation (see test_invitations.py)."""
     editor = await make_user(role="partner")
     org = await make_org(client, partner)
     url = f"/api/v1/organisations/{org['id']}/members"
-    not_owner = await client.post(url, headers=editor.headers, json={"email": editor.email})
-    assert not_owner.status_code == 403
-    added = await client.post(
-        url, headers=partner.headers, json={"email": editor.email.upper(), "role": "editor"}
+    gone = await client.post(url, headers=partner.headers, json={"email": editor.email})
+    assert gone.status_code in (404, 405)
+    not_owner = await client.post(
+        f"/api/v1/organisations/{org['id']}/invitations",
+        headers=editor.headers,
+        json={"email": editor.email},
     )
-    assert added.status_code == 201
-    assert {m["user_id"] for m in added.json()["members"]} == {partner.id, editor.id}
-    again = await client.post(url, headers=partner.headers, json={"email": editor.email})
-    assert again.status_code == 409
-    unknown = await client.post(url, headers=partner.headers, json={"email": "ghost@example.org"})
-    assert unknown.status_code == 404
+    assert not_owner.status_code == 403
+    joined = await add_member(client, partner, org["id"], editor, "editor")
+    assert {m["user_id"] for m in joined["members"]} == {partner.id, editor.id}
     # The editor can now edit the organisation but not manage members.
     assert (
         await client.patch(
             f"/api/v1/organisations/{org['id']}", headers=editor.headers, json={"description": "x"}
         )
     ).status_code == 200
+    assert (await client.delete(f"{url}/{partner.id}", headers=editor.headers)).status_code == 403
     last_owner = await client.delete(f"{url}/{partner.id}", headers=partner.headers)
     assert last_owner.status_code == 409
     assert last_owner.json()["error"]["code"] == "LAST_OWNER"
@@ -139,6 +143,9 @@ async def test_members_add_remove_last_owner(client: AsyncClient, partner, make_
     assert leave.json()["members"] is None  # no longer a member: the list is not theirs to see
     owner_view = await client.get(f"/api/v1/organisations/{org['id']}", headers=partner.headers)
     assert [m["user_id"] for m in owner_view.json()["members"]] == [partner.id]
+    missing = await client.delete(f"{url}/{editor.id}", headers=partner.headers)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "MEMBER_NOT_FOUND"
 
 
 async def test_archive_restore(client: AsyncClient, partner, staff, entrepreneur) -> None:
@@ -184,11 +191,7 @@ async def test_organisation_changes_audited(client: AsyncClient, partner, make_u
         headers=partner.headers,
         json={"name": "Audited Org 2"},
     )
-    await client.post(
-        f"/api/v1/organisations/{org['id']}/members",
-        headers=partner.headers,
-        json={"email": editor.email},
-    )
+    await add_member(client, partner, org["id"], editor)
     await client.delete(f"/api/v1/organisations/{org['id']}", headers=partner.headers)
     entries = (
         await AuditEntry.find(
@@ -197,7 +200,14 @@ async def test_organisation_changes_audited(client: AsyncClient, partner, make_u
         .sort("+at")
         .to_list()
     )
-    assert [e.action for e in entries] == ["create", "update", "member_add", "archive"]
+    assert [e.action for e in entries] == [
+        "create",
+        "update",
+        "invitation_create",
+        "member_add",
+        "archive",
+    ]
+    assert str(entries[3].actor_id) == editor.id  # the invited user joined by accepting
     assert entries[1].changes["name"] == {"before": "Audited Org", "after": "Audited Org 2"}
     assert str(entries[1].actor_id) == partner.id
     assert entries[1].request_id

@@ -60,12 +60,15 @@ ROUTES: dict[str, str] = {
     "/api/v1/profiles/me": "account",
     "/api/v1/me/opportunities": "me",
     "/api/v1/me/events": "me",
+    "/api/v1/me/invitations": "account",
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
     "/api/v1/profiles/{profile_id}": "public",
     "/api/v1/organisations": "public",
     "/api/v1/organisations/{organisation_id}": "public",
+    "/api/v1/organisations/{organisation_id}/invitations": "public",
+    "/api/v1/organisations/{organisation_id}/invitations/{invitation_id}": "public",
     "/api/v1/partners": "public",
     "/api/v1/partners/{partner_id}": "public",
     "/api/v1/reference/{kind}": "public",
@@ -258,6 +261,7 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "organisation_id": [org["id"], org["slug"], other_org["id"]],
         "profile_id": [profile["id"], UNKNOWN_ID],
         "partner_id": [UNKNOWN_ID],
+        "invitation_id": [UNKNOWN_ID],
         "user_id": [own.id, UNKNOWN_ID],
         "kind": [k.value for k in ReferenceKind],
         "media_id": list(world.media),
@@ -314,13 +318,11 @@ QUERY_VARIANTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
 
 
 def concrete_urls(path: str, world: World) -> list[str]:
-    params = re.findall(r"\{([^}]+)\}", path)
-    assert len(params) <= 1, path
     paths = [path]
-    if params:
-        values = world.values.get(params[0])
-        assert values, f"no values for path parameter {params[0]!r} ({path})"
-        paths = [path.replace("{" + params[0] + "}", v) for v in values]
+    for param in re.findall(r"\{([^}]+)\}", path):
+        values = world.values.get(param)
+        assert values, f"no values for path parameter {param!r} ({path})"
+        paths = [p.replace("{" + param + "}", v) for p in paths for v in values]
     variants = QUERY_VARIANTS.get(path, lambda w: [{}])(world)
     return [p + (f"?{urlencode(v)}" if v else "") for p in paths for v in variants]
 

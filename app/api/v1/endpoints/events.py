@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher, SettingsDep
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
 from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.revisions import add_revision_routes
@@ -122,7 +122,7 @@ async def list_events(
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 404, 409),
 )
-async def create(principal: Publisher, body: EventCreate, response: Response) -> EventRead:
+async def create(principal: CurrentUser, body: EventCreate, response: Response) -> EventRead:
     who = await catalogue.viewer(principal)
     item = await catalogue.create(event_service.KIND, who, body.model_dump())
     set_created(response, f"/api/v1/events/{item.id}", item.version)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep
 from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.revisions import add_revision_routes
@@ -113,7 +113,7 @@ async def list_opportunities(
     responses=error_responses(401, 403, 404, 409),
 )
 async def create(
-    principal: Publisher, body: OpportunityCreate, response: Response
+    principal: CurrentUser, body: OpportunityCreate, response: Response
 ) -> OpportunityRead:
     """Organisation members (and staff) create drafts for their organisation."""
     who = await catalogue.viewer(principal)

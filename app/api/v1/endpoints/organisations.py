@@ -1,21 +1,29 @@
-"""Organisations and their members."""
+"""Organisations, their members and the invitations that make members."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, Publisher
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
 from app.api.http import set_created, set_etag
+from app.models.invitation import InvitationStatus
 from app.models.organisation import Organisation, OrganisationType
 from app.schemas.common import error_responses
+from app.schemas.invitation import (
+    InvitationCreate,
+    InvitationPage,
+    InvitationRead,
+    MemberRoleUpdate,
+)
 from app.schemas.organisation import (
-    MemberAdd,
     OrganisationCreate,
     OrganisationPage,
     OrganisationRead,
     OrganisationUpdate,
 )
 from app.schemas.validators import CountryCode
+from app.services import invitations as invitation_service
+from app.services import memberships as membership_service
 from app.services import organisations as org_service
 from app.services.auth import Principal
 
@@ -52,7 +60,7 @@ async def list_organisations(
     responses=error_responses(401, 403, 409),
 )
 async def create(
-    principal: Publisher, body: OrganisationCreate, response: Response
+    principal: CurrentUser, body: OrganisationCreate, response: Response
 ) -> OrganisationRead:
     """Partners, staff and admins; the creator becomes its owner."""
     org = await org_service.create(principal, body)
@@ -114,19 +122,6 @@ async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationR
     return _read(principal, await org_service.set_archived(principal, organisation_id, False))
 
 
-@router.post(
-    "/{organisation_id}/members",
-    operation_id="organisations_members_add",
-    response_model=OrganisationRead,
-    status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409),
-)
-async def add_member(
-    principal: CurrentUser, organisation_id: str, body: MemberAdd
-) -> OrganisationRead:
-    return _read(principal, await org_service.add_member(principal, organisation_id, body))
-
-
 @router.delete(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_remove",
@@ -136,4 +131,94 @@ async def add_member(
 async def remove_member(
     principal: CurrentUser, organisation_id: str, user_id: str
 ) -> OrganisationRead:
-    return _read(principal, await org_service.remove_member(principal, organisation_id, user_id))
+    """Owners remove members; any member may leave (pass your own id). Never the last owner."""
+    return _read(
+        principal, await membership_service.remove_member(principal, organisation_id, user_id)
+    )
+
+
+@router.patch(
+    "/{organisation_id}/members/{user_id}",
+    operation_id="organisations_members_update",
+    response_model=OrganisationRead,
+    responses=error_responses(401, 403, 404, 409),
+)
+async def change_member_role(
+    principal: CurrentUser, organisation_id: str, user_id: str, body: MemberRoleUpdate
+) -> OrganisationRead:
+    """Owners demote an owner to editor (never the last owner). Making someone an owner is
+    an invitation they accept (`OWNER_NEEDS_INVITATION` otherwise)."""
+    org = await membership_service.change_role(principal, organisation_id, user_id, body)
+    return _read(principal, org)
+
+
+# --- invitations: the only way in -----------------------------------------------------------
+
+
+@router.post(
+    "/{organisation_id}/invitations",
+    operation_id="organisations_invitations_create",
+    response_model=InvitationRead,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 409, 429),
+)
+async def invite(
+    principal: CurrentUser,
+    organisation_id: str,
+    body: InvitationCreate,
+    settings: SettingsDep,
+    response: Response,
+) -> InvitationRead:
+    """Owners invite an e-mail address (with a role). The answer is the same whether or not
+    an account uses the address; the address gets an e-mail either way, and the person
+    becomes a member only by accepting at `/me/invitations`."""
+    inv = await invitation_service.invite(settings, principal, organisation_id, body)
+    set_created(response, f"/api/v1/organisations/{inv.organisation_id}/invitations/{inv.id}")
+    return InvitationRead.from_doc(inv)
+
+
+@router.get(
+    "/{organisation_id}/invitations",
+    operation_id="organisations_invitations_list",
+    response_model=InvitationPage,
+    responses=error_responses(401, 403, 404),
+)
+async def list_invitations(
+    principal: CurrentUser,
+    organisation_id: str,
+    page: PageDep,
+    status: Annotated[InvitationStatus, Query()] = InvitationStatus.pending,
+) -> InvitationPage:
+    """Owners; newest first (pending ones by default)."""
+    items, cursor, total = await invitation_service.list_for_organisation(
+        principal, organisation_id, status, page
+    )
+    return InvitationPage(
+        items=[InvitationRead.from_doc(i) for i in items], next_cursor=cursor, total=total
+    )
+
+
+@router.get(
+    "/{organisation_id}/invitations/{invitation_id}",
+    operation_id="organisations_invitations_get",
+    response_model=InvitationRead,
+    responses=error_responses(401, 403, 404),
+)
+async def get_invitation(
+    principal: CurrentUser, organisation_id: str, invitation_id: str
+) -> InvitationRead:
+    inv = await invitation_service.get_for_organisation(principal, organisation_id, invitation_id)
+    return InvitationRead.from_doc(inv)
+
+
+@router.delete(
+    "/{organisation_id}/invitations/{invitation_id}",
+    operation_id="organisations_invitations_revoke",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(401, 403, 404, 409),
+)
+async def revoke_invitation(
+    principal: CurrentUser, organisation_id: str, invitation_id: str
+) -> None:
+    """Owners withdraw a pending invitation (revoking twice is harmless)."""
+    await invitation_service.revoke(principal, organisation_id, invitation_id)

@@ -1,0 +1,40 @@
+"""The caller's invitations to organisations: list, accept, decline."""
+
+from fastapi import APIRouter
+
+from app.api.deps import CurrentUser, PageDep
+from app.schemas.common import error_responses
+from app.schemas.invitation import InvitationPage, InvitationRead
+from app.services import invitations as invitation_service
+
+router = APIRouter(prefix="/me/invitations", tags=["me"], responses=error_responses(401, 403))
+
+
+@router.get("", operation_id="me_invitations_list", response_model=InvitationPage)
+async def my_invitations(principal: CurrentUser, page: PageDep) -> InvitationPage:
+    """Pending invitations to your address (confirm it first: `EMAIL_NOT_VERIFIED`)."""
+    items, cursor, total = await invitation_service.list_mine(principal, page)
+    return InvitationPage(
+        items=[InvitationRead.from_doc(i) for i in items], next_cursor=cursor, total=total
+    )
+
+
+@router.post(
+    "/{invitation_id}/accept",
+    operation_id="me_invitations_accept",
+    response_model=InvitationRead,
+    responses=error_responses(404, 409),
+)
+async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
+    """Join the organisation with the invited role. Accepting again is harmless."""
+    return InvitationRead.from_doc(await invitation_service.accept(principal, invitation_id))
+
+
+@router.post(
+    "/{invitation_id}/decline",
+    operation_id="me_invitations_decline",
+    response_model=InvitationRead,
+    responses=error_responses(404, 409),
+)
+async def decline(principal: CurrentUser, invitation_id: str) -> InvitationRead:
+    return InvitationRead.from_doc(await invitation_service.decline(principal, invitation_id))
