@@ -103,9 +103,9 @@ class Settings(BaseSettings):
     media_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     media_max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     # Pixel budgets per purpose, counted in what decoding allocates (see media_images.py).
-    media_avatar_max_pixels: int = Field(default=2048 * 2048, ge=1)
-    media_logo_max_pixels: int = Field(default=2048 * 2048, ge=1)
-    media_cover_max_pixels: int = Field(default=4096 * 3072, ge=1)
+    media_avatar_max_pixels: int = Field(default=2048 * 1024, ge=1)
+    media_logo_max_pixels: int = Field(default=2048 * 1024, ge=1)
+    media_cover_max_pixels: int = Field(default=4096 * 2048, ge=1)
     # Decoding/re-encoding runs in this many threads at once; more uploads wait (up to
     # MEDIA_PROCESSING_QUEUE of them, for up to MEDIA_PROCESSING_WAIT_SECONDS), then get 503.
     media_processing_workers: int = Field(default=2, ge=1, le=64)

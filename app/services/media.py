@@ -43,6 +43,14 @@ from app.services.storage import Storage
 log = structlog.get_logger("app.media")
 
 THUMBNAILS = {MediaPurpose.avatar: 256, MediaPurpose.cover_image: 640}
+# Stored images are scaled down to this longest side: more is never displayed, and it bounds
+# the CPU time of re-encoding (a 12 MP phone photo is decoded at 1/4 scale for an avatar,
+# 1/2 for a cover) and of every later download.
+MAX_SIDE = {
+    MediaPurpose.avatar: 768,
+    MediaPurpose.organisation_logo: 1024,
+    MediaPurpose.cover_image: 1920,
+}
 
 
 def allowed_types(purpose: MediaPurpose) -> set[str]:
@@ -120,6 +128,7 @@ async def _prepare(
             incoming.file,
             content_type,
             max_pixels=max_pixels(settings, purpose),
+            max_side=MAX_SIDE.get(purpose),
             thumbnail_px=THUMBNAILS.get(purpose),
         )
     )

@@ -96,9 +96,16 @@ def prepare_pdf(source: IO[bytes]) -> Prepared:
 
 
 def prepare_image(
-    source: IO[bytes], content_type: str, *, max_pixels: int, thumbnail_px: int | None
+    source: IO[bytes],
+    content_type: str,
+    *,
+    max_pixels: int,
+    max_side: int | None,
+    thumbnail_px: int | None,
 ) -> Prepared:
-    clean = reencode(source, content_type, max_pixels=max_pixels, thumbnail_px=thumbnail_px)
+    clean = reencode(
+        source, content_type, max_pixels=max_pixels, max_side=max_side, thumbnail_px=thumbnail_px
+    )
     sha, size = _digest(clean.file)
     return Prepared(
         content_type,

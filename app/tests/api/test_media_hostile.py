@@ -91,6 +91,10 @@ def test_decode_cost_model() -> None:
     assert Header("JPEG", 100, 100, "RGB", progressive=True).decode_bytes == 100_000
     assert Header("JPEG", 100, 100, "CMYK", progressive=True).decode_bytes == 120_000
     assert Header("WEBP", 100, 100, "RGBA").decode_bytes == 160_000
+    scaled = Header("JPEG", 4000, 3000, "RGB", scale=2)  # decoded at half size
+    assert (scaled.pixels, scaled.decode_bytes) == (3_000_000, 12_000_000)
+    progressive = Header("JPEG", 4000, 3000, "RGB", progressive=True, scale=2)
+    assert progressive.decode_bytes == 12_000_000 + 4000 * 3000 * 6  # coefficients: full size
     check_budget(Header("PNG", 100, 100, "RGBA"), 10_000)  # at the budget: fine
 
 
@@ -109,10 +113,12 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 
 def _jpeg_header_only(width: int, height: int) -> bytes:
+    """Progressive (SOF2): a baseline JPEG this large would simply be decoded at 1/2 or 1/4
+    scale, but a progressive one keeps every coefficient whatever the scale."""
     sof = struct.pack(">BHHB", 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
     sos = b"\x03\x01\x00\x02\x11\x03\x11\x00\x3f\x00"
     return (
-        b"\xff\xd8" + b"\xff\xc0" + struct.pack(">H", len(sof) + 2) + sof
+        b"\xff\xd8" + b"\xff\xc2" + struct.pack(">H", len(sof) + 2) + sof
         + b"\xff\xda" + struct.pack(">H", len(sos) + 2) + sos + b"\x00" * 32
     )  # fmt: skip
 

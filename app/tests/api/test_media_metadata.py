@@ -331,3 +331,29 @@ async def test_palette_transparency_survives(app, client: AsyncClient, entrepren
     assert_clean(main, "image/png")
     with Image.open(io.BytesIO(main)) as stored_image:
         assert pixel(stored_image.convert("RGBA"), (5, 5))[3] == 0
+
+
+@pytest.mark.parametrize(
+    ("purpose", "fmt", "size", "stored_size"),
+    [
+        ("avatar", "PNG", (1500, 1000), (768, 512)),
+        ("avatar", "JPEG", (4032, 3024), (768, 576)),  # a phone photo, decoded at 1/4 scale
+        ("organisation_logo", "GIF", (1200, 300), (1024, 256)),
+        ("cover_image", "PNG", (3000, 2000), (1920, 1280)),
+        ("cover_image", "JPEG", (4032, 3024), (1920, 1440)),  # a phone photo, at 1/2 scale
+        ("cover_image", "PNG", (1900, 1000), (1900, 1000)),  # small enough: as sent
+    ],
+)
+async def test_large_images_scaled_to_the_purpose_side(
+    app, client: AsyncClient, entrepreneur, purpose, fmt, size, stored_size
+) -> None:
+    out = io.BytesIO()
+    Image.new("P" if fmt == "GIF" else "RGB", size, 3).save(out, format=fmt)
+    ctype = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif"}[fmt]
+    response = await upload(client, entrepreneur, out.getvalue(), purpose=purpose, ctype=ctype)
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == stored_size
+    main, _ = await stored(app, response.json())
+    with Image.open(io.BytesIO(main)) as image:
+        assert image.size == stored_size
+        assert image.format == fmt
