@@ -280,6 +280,7 @@ async def test_hostile_uploads_leave_nothing(
     assert await stored_names(app) == []
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's backstop
 async def test_decompression_bomb_refused(app, client: AsyncClient, entrepreneur) -> None:
     response = await upload(client, entrepreneur, _huge_png(), name="bomb.png")
     assert response.status_code == 422
