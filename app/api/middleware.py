@@ -1,5 +1,6 @@
-"""Pure ASGI middleware: request id, access log, security headers, body-size limit,
-query-operator guard and the last-resort 500 handler."""
+"""Pure ASGI middleware: request id, access log, security headers, body-size limit (refused
+bodies drained so clients read the answer), query-operator guard and the last-resort 500
+handler."""
 
 from __future__ import annotations
 
