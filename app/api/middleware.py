@@ -1,8 +1,10 @@
-"""Pure ASGI middleware: request id, access log, security headers, body-size limit,
-query-operator guard and the last-resort 500 handler."""
+"""Pure ASGI middleware: request id, access log, security headers, body-size limit (refused
+bodies drained so clients read the answer), query-operator guard and the last-resort 500
+handler."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -31,6 +33,17 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(status_code=413, detail="The request body is too large.")
 
 
+class _Body:
+    """How much of the request body the server has taken off the connection."""
+
+    __slots__ = ("done", "read", "received")
+
+    def __init__(self) -> None:
+        self.done = False  # the last chunk was received
+        self.read = False  # anyone called receive()
+        self.received = 0
+
+
 class RequestContextMiddleware:
     """Outermost app middleware: everything inside it is timed, logged and error-shaped."""
 
@@ -39,11 +52,15 @@ class RequestContextMiddleware:
         app: ASGIApp,
         *,
         max_body_bytes: int,
+        drain_bytes: int = 32 * 1024 * 1024,
+        drain_seconds: float = 10.0,
         unlimited_paths: re.Pattern[str] | None = None,
         hsts: bool = False,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.drain_bytes = drain_bytes
+        self.drain_seconds = drain_seconds
         self.unlimited_paths = unlimited_paths
         self.security_headers: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
@@ -66,12 +83,16 @@ class RequestContextMiddleware:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         state: dict[str, Any] = {"status": 500, "started": False}
         scope.setdefault("state", {})
+        body = _Body()
+        receive = self._tracked(receive, body)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
                 headers = list(message.get("headers", []))
+                if not body.done and not await self._drain(scope, receive, body):
+                    headers.append((b"connection", b"close"))
                 headers.append((b"x-request-id", request_id.encode()))
                 existing = {name.lower() for name, _ in headers}
                 headers.extend(h for h in self.security_headers if h[0] not in existing)
@@ -106,6 +127,49 @@ class RequestContextMiddleware:
             )
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
+
+    @staticmethod
+    def _tracked(receive: Receive, body: _Body) -> Receive:
+        async def tracked() -> Message:
+            body.read = True
+            message = await receive()
+            if message["type"] == "http.request":
+                body.received += len(message.get("body", b""))
+                body.done = not message.get("more_body", False)
+            else:  # http.disconnect: nothing more will come
+                body.done = True
+            return message
+
+        return tracked
+
+    async def _drain(self, scope: Scope, receive: Receive, body: _Body) -> bool:
+        """Called when a response starts before the request body was read to its end (a 413,
+        or a 401/404 on an upload). Clients that send the whole body before reading — as
+        simple HTTP clients do — only see the answer if the server reads what they send;
+        closing on unread data makes the kernel reset the connection instead. So: read and
+        discard up to `drain_bytes` within `drain_seconds`. True when the body was read to
+        its end (the connection stays usable); False means the caller closes it."""
+        expects_continue = False
+        declared = False
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                declared = value.strip() not in (b"", b"0")
+            elif name == b"transfer-encoding":
+                declared = True
+            elif name == b"expect" and value.lower() == b"100-continue":
+                expects_continue = True
+        if not declared:
+            return True
+        if expects_continue and not body.read:
+            return False  # the client waits for our go-ahead: don't invite the body, close
+        limit = body.received + self.drain_bytes
+        try:
+            async with asyncio.timeout(self.drain_seconds):
+                while not body.done and body.received <= limit:
+                    await receive()
+        except TimeoutError:
+            return False
+        return body.done
 
     def _unlimited(self, scope: Scope) -> bool:
         """Upload routes enforce their own, per-purpose limits while streaming."""

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     cors_allow_credentials: bool = True
     trusted_proxies: Annotated[list[str], NoDecode] = []
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A request answered before its body was read (413, 401…) is drained up to these bounds so
+    # clients that send the whole body before reading still get the answer, not a reset.
+    body_drain_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
+    body_drain_seconds: float = Field(default=10.0, ge=0, le=120)
     public_base_url: str = "http://127.0.0.1:8000"
     frontend_url: str = "http://localhost:5173"
 
@@ -102,7 +106,15 @@ class Settings(BaseSettings):
     media_sas_minutes: int = Field(default=10, ge=1, le=60)
     media_max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     media_max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
-    media_max_image_pixels: int = Field(default=40_000_000, ge=1)
+    # Pixel budgets per purpose, counted in what decoding allocates (see media_images.py).
+    media_avatar_max_pixels: int = Field(default=2048 * 1024, ge=1)
+    media_logo_max_pixels: int = Field(default=2048 * 1024, ge=1)
+    media_cover_max_pixels: int = Field(default=4096 * 2048, ge=1)
+    # Decoding/re-encoding runs in this many threads at once; more uploads wait (up to
+    # MEDIA_PROCESSING_QUEUE of them, for up to MEDIA_PROCESSING_WAIT_SECONDS), then get 503.
+    media_processing_workers: int = Field(default=2, ge=1, le=64)
+    media_processing_queue: int = Field(default=32, ge=0)
+    media_processing_wait_seconds: float = Field(default=20.0, gt=0, le=300)
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 
 from app.core.config import Settings
-from app.services import reference
+from app.services import media, reference
 from app.services import users as user_service
 
 log = structlog.get_logger("app.bootstrap")
@@ -18,6 +18,9 @@ async def prepare(settings: Settings) -> None:
     if added:
         log.info("reference_data_seeded", items=added)
     await user_service.ensure_first_admin(settings)
+    linked = await media.backfill_owner_links()
+    if linked:
+        log.info("media_owner_links_backfilled", linked=linked)
     if settings.embedded_database and settings.seed_demo_data:
         from app.services.demo import load_demo
 

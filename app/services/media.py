@@ -1,5 +1,11 @@
-"""Media: validated uploads to blob storage, who may see and delete them, attaching them to
-profiles, organisations, opportunities and events, and the orphan sweep."""
+"""Media: validated uploads to blob storage, attaching them to their owners, who may see and
+delete them, and the orphan sweep.
+
+A file attached to something (a profile's avatar, an organisation's logo, an opportunity's or
+event's cover) is visible exactly to those who may see its owner (`media_owners`); a file
+attached to nothing is its uploader's (and staff's). Images are decoded and re-encoded in the
+bounded pool (`core/cpu_pool.py`) under their purpose's pixel budget.
+"""
 
 from __future__ import annotations
 
@@ -11,30 +17,40 @@ from typing import Any
 
 import structlog
 from anyio import to_thread
-from beanie import PydanticObjectId
+from beanie import Document, PydanticObjectId
 from pymongo.errors import PyMongoError
 
 from app.core.config import Settings
+from app.core.cpu_pool import CpuPool
 from app.core.exceptions import Forbidden, NotFound, TooLarge, ValidationFailed
 from app.models.base import utcnow
-from app.models.catalogue import CatalogueItem
-from app.models.event import Event
-from app.models.media import Media, MediaPurpose
-from app.models.opportunity import Opportunity
-from app.models.organisation import Organisation
-from app.models.profile import Profile
-from app.services import catalogue, events, opportunities
-from app.services import organisations as org_service
+from app.models.media import Media, MediaOwnerKind, MediaOwnerRef, MediaPurpose
+from app.services import media_owners
 from app.services.access import is_staff, object_id
 from app.services.auth import Principal
-from app.services.capabilities import Action
-from app.services.media_files import IMAGE_TYPES, PDF_TYPE, Prepared, prepare, safe_filename
+from app.services.media_files import (
+    IMAGE_TYPES,
+    PDF_TYPE,
+    Prepared,
+    detect,
+    prepare_image,
+    prepare_pdf,
+    safe_filename,
+)
+from app.services.media_owners import Owner
 from app.services.storage import Storage
 
 log = structlog.get_logger("app.media")
 
-PUBLIC_PURPOSES = {MediaPurpose.avatar, MediaPurpose.organisation_logo, MediaPurpose.cover_image}
 THUMBNAILS = {MediaPurpose.avatar: 256, MediaPurpose.cover_image: 640}
+# Stored images are scaled down to this longest side: more is never displayed, and it bounds
+# the CPU time of re-encoding (a 12 MP phone photo is decoded at 1/4 scale for an avatar,
+# 1/2 for a cover) and of every later download.
+MAX_SIDE = {
+    MediaPurpose.avatar: 768,
+    MediaPurpose.organisation_logo: 1024,
+    MediaPurpose.cover_image: 1920,
+}
 
 
 def allowed_types(purpose: MediaPurpose) -> set[str]:
@@ -48,6 +64,14 @@ def max_bytes(settings: Settings, purpose: MediaPurpose | None) -> int:
     if purpose is None:
         return max(settings.media_max_attachment_bytes, settings.media_max_image_bytes)
     return settings.media_max_image_bytes
+
+
+def max_pixels(settings: Settings, purpose: MediaPurpose) -> int:
+    """The purpose's pixel budget (an avatar needs far fewer pixels than a cover)."""
+    return {
+        MediaPurpose.avatar: settings.media_avatar_max_pixels,
+        MediaPurpose.organisation_logo: settings.media_logo_max_pixels,
+    }.get(purpose, settings.media_cover_max_pixels)
 
 
 def parse_purpose(value: str | None) -> MediaPurpose:
@@ -93,23 +117,35 @@ def _blob_names(purpose: MediaPurpose, extension: str) -> tuple[str, str]:
     return f"{stem}.{extension}", f"{stem}_thumb.webp"
 
 
-async def create(
-    settings: Settings,
-    storage: Storage,
-    principal: Principal,
-    purpose: MediaPurpose,
-    incoming: IncomingFile,
-) -> Media:
-    if incoming.size > max_bytes(settings, purpose):
-        raise TooLarge("The file is larger than allowed for this purpose.", code="FILE_TOO_LARGE")
-    prepared: Prepared = await to_thread.run_sync(
-        lambda: prepare(
+async def _prepare(
+    settings: Settings, pool: CpuPool, purpose: MediaPurpose, incoming: IncomingFile
+) -> Prepared:
+    content_type = detect(incoming.file, allowed_types(purpose))
+    if content_type == PDF_TYPE:
+        return await to_thread.run_sync(lambda: prepare_pdf(incoming.file))
+    return await pool.run(
+        lambda: prepare_image(
             incoming.file,
-            allowed_types(purpose),
-            max_pixels=settings.media_max_image_pixels,
+            content_type,
+            max_pixels=max_pixels(settings, purpose),
+            max_side=MAX_SIDE.get(purpose),
             thumbnail_px=THUMBNAILS.get(purpose),
         )
     )
+
+
+async def create(
+    settings: Settings,
+    storage: Storage,
+    pool: CpuPool,
+    principal: Principal,
+    purpose: MediaPurpose,
+    incoming: IncomingFile,
+    attached_to: MediaOwnerRef | None = None,
+) -> Media:
+    if incoming.size > max_bytes(settings, purpose):
+        raise TooLarge("The file is larger than allowed for this purpose.", code="FILE_TOO_LARGE")
+    prepared = await _prepare(settings, pool, purpose, incoming)
     blob_name, thumb_name = _blob_names(purpose, prepared.extension)
     filename = safe_filename(incoming.filename)
     metadata = {"purpose": purpose.value, "owner": str(principal.id)}
@@ -133,6 +169,7 @@ async def create(
             width=prepared.width,
             height=prepared.height,
             original_filename=filename,
+            attached_to=attached_to,
         )
         await media.insert()
     except BaseException as exc:
@@ -152,15 +189,22 @@ async def create(
     return media
 
 
-def _can_see(principal: Principal | None, media: Media) -> bool:
-    if media.purpose in PUBLIC_PURPOSES:
+async def _can_see(principal: Principal | None, media: Media) -> bool:
+    if is_staff(principal):
         return True
-    return principal is not None and (principal.id == media.owner_id or is_staff(principal))
+    uploader = principal is not None and principal.id == media.owner_id
+    if media.attached_to is None:
+        return uploader
+    owner = media_owners.get(media.attached_to.kind)
+    if await owner.visible(principal, media.attached_to.id):
+        return True
+    # A file whose owner is gone is left to its uploader.
+    return uploader and not await owner.exists(media.attached_to.id)
 
 
 async def get(principal: Principal | None, media_id: str) -> Media:
     media = await Media.get(object_id(media_id, "MEDIA_NOT_FOUND", "file"))
-    if media is None or not _can_see(principal, media):
+    if media is None or not await _can_see(principal, media):
         raise NotFound("The file was not found.", code="MEDIA_NOT_FOUND")
     return media
 
@@ -192,8 +236,10 @@ async def content(
     download_name = f"{media.purpose.value}-{media.id}{'-thumb' if thumbnail else ''}.{extension}"
     kind = "inline" if content_type.startswith("image/") else "attachment"
     disposition = f'{kind}; filename="{download_name}"'
-    public = media.purpose in PUBLIC_PURPOSES
-    cache = "public, max-age=86400, immutable" if public else "private, max-age=300"
+    # Shared caches may keep it only while anyone may see it, and not for long: the owner can
+    # leave the public set (unpublished, made private) at any time.
+    public = principal is None or await _can_see(None, media)
+    cache = "public, max-age=300" if public else "private, max-age=300"
     url = await storage.read_url(
         name, content_type=content_type, disposition=disposition, minutes=settings.media_sas_minutes
     )
@@ -210,17 +256,14 @@ async def content(
     )
 
 
-REFERENCES: list[tuple[type[Any], str]] = [
-    (Profile, "avatar_media_id"),
-    (Organisation, "logo_media_id"),
-    (Opportunity, "cover_media_id"),
-    (Event, "cover_media_id"),
-]
-
-
 async def delete(storage: Storage, principal: Principal, media_id: str) -> None:
+    """The uploader, staff, or whoever manages what the file is attached to."""
     media = await get(principal, media_id)
-    if media.owner_id != principal.id and not is_staff(principal):
+    allowed = media.owner_id == principal.id or is_staff(principal)
+    if not allowed and media.attached_to is not None:
+        owner = media_owners.get(media.attached_to.kind)
+        allowed = await owner.manages(principal, media.attached_to.id)
+    if not allowed:
         raise Forbidden("Only the owner (or staff) can delete this file.", code="NOT_MEDIA_OWNER")
     await _remove(storage, media)
     log.info("media_deleted", media_id=str(media.id), by=str(principal.id))
@@ -232,61 +275,86 @@ async def _remove(storage: Storage, media: Media) -> None:
         if name:
             await storage.delete(name)
     await media.delete()
-    for model, field in REFERENCES:
-        await model.get_motor_collection().update_many({field: media.id}, {"$set": {field: None}})
+    for owner in media_owners.all_owners():
+        await owner.model.get_motor_collection().update_many(
+            {owner.field: media.id}, {"$set": {owner.field: None}}
+        )
 
 
 # --- attaching uploads to their owners --------------------------------------------------------
 
 
-async def _replace(storage: Storage, model: type[Any], doc_id: Any, field: str, new: Media) -> None:
-    """Point `field` at the new media; the one it replaces is deleted (blob and record)."""
-    previous = await model.get_motor_collection().find_one_and_update(
-        {"_id": doc_id}, {"$set": {field: new.id, "updated_at": utcnow()}, "$inc": {"version": 1}}
-    )
-    old_id = previous.get(field) if previous else None
-    if old_id and old_id != new.id:
-        old = await Media.get(PydanticObjectId(old_id))
-        if old is not None:
-            await _remove(storage, old)
+@dataclass(frozen=True)
+class AttachTarget:
+    owner: Owner
+    document: Document
+
+    @property
+    def purpose(self) -> MediaPurpose:
+        return self.owner.purpose
 
 
-async def avatar_target(principal: Principal) -> Profile:
-    """Checked before the upload is read: the caller needs a profile."""
-    profile = await Profile.find_one(Profile.user_id == principal.id)
-    if profile is None:
-        raise NotFound("Create your profile first (PUT /profiles/me).", code="PROFILE_NOT_FOUND")
-    return profile
-
-
-async def logo_target(principal: Principal, key: str) -> Organisation:
-    return await org_service.get_for(principal, key, Action.org_upload_logo)
-
-
-async def cover_target(principal: Principal, entity: str, key: str) -> CatalogueItem:
-    kind: Any = opportunities.KIND if entity == "opportunity" else events.KIND
-    who = await catalogue.viewer(principal)
-    item: CatalogueItem = await catalogue.get_managed(kind, who, key, Action.item_upload_cover)
-    return item
+async def attach_target(
+    principal: Principal, kind: MediaOwnerKind, key: str | None
+) -> AttachTarget:
+    """Resolved and authorised before a byte of the upload is read."""
+    owner = media_owners.get(kind)
+    return AttachTarget(owner, await owner.load_managed(principal, key))
 
 
 async def attach(
     settings: Settings,
     storage: Storage,
+    pool: CpuPool,
     principal: Principal,
-    target: Profile | Organisation | CatalogueItem,
+    target: AttachTarget,
     incoming: IncomingFile,
 ) -> Media:
-    """Upload for `target` (resolved and authorised beforehand) and point it at the file."""
-    purpose, field = {
-        Profile: (MediaPurpose.avatar, "avatar_media_id"),
-        Organisation: (MediaPurpose.organisation_logo, "logo_media_id"),
-        Opportunity: (MediaPurpose.cover_image, "cover_media_id"),
-        Event: (MediaPurpose.cover_image, "cover_media_id"),
-    }[type(target)]
-    media = await create(settings, storage, principal, purpose, incoming)
-    await _replace(storage, type(target), target.id, field, media)
+    """Upload for `target` and point it at the file; the file it replaces is deleted."""
+    owner, owner_id = target.owner, target.document.id
+    assert owner_id is not None  # noqa: S101 - a loaded document
+    ref = MediaOwnerRef(kind=owner.kind, id=owner_id)
+    media = await create(settings, storage, pool, principal, owner.purpose, incoming, ref)
+    previous = await owner.model.get_motor_collection().find_one_and_update(
+        {"_id": owner_id},
+        {"$set": {owner.field: media.id, "updated_at": utcnow()}, "$inc": {"version": 1}},
+    )
+    if previous is None:  # the owner was deleted meanwhile
+        await _remove(storage, media)
+        raise NotFound("The owner of this file no longer exists.", code="MEDIA_OWNER_NOT_FOUND")
+    old_id = previous.get(owner.field)
+    if old_id and old_id != media.id:
+        old = await Media.get(PydanticObjectId(old_id))
+        if old is not None:
+            await _remove(storage, old)
     return media
+
+
+async def backfill_owner_links(batch: int = 1000) -> int:
+    """Link records written before files knew their owner (idempotent; run at start).
+
+    Legacy records lack `attached_to` entirely; each is linked to the owner that points at
+    it, or marked unattached (`null`), so this only ever scans once."""
+    collection = Media.get_motor_collection()
+    missing = {"attached_to": {"$exists": False}}
+    linked = 0
+    while True:
+        ids = [doc["_id"] async for doc in collection.find(missing, {"_id": 1}).limit(batch)]
+        if not ids:
+            return linked
+        for owner in media_owners.all_owners():
+            cursor = owner.model.get_motor_collection().find(
+                {owner.field: {"$in": ids}}, {owner.field: 1}
+            )
+            async for doc in cursor:
+                ref = {"kind": owner.kind.value, "id": doc["_id"]}
+                result = await collection.update_one(
+                    {"_id": doc[owner.field], **missing}, {"$set": {"attached_to": ref}}
+                )
+                linked += result.modified_count
+        await collection.update_many(
+            {"_id": {"$in": ids}, **missing}, {"$set": {"attached_to": None}}
+        )
 
 
 # --- orphan sweep (scripts/cleanup_orphans.py) ------------------------------------------------

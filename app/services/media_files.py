@@ -1,32 +1,22 @@
-"""What an uploaded file really is, and the safe version we store (runs in a worker thread).
+"""What an uploaded file really is, and the safe version we store.
 
 The type comes from the bytes (magic numbers), never from the client's name or
-Content-Type. Images are fully decoded by Pillow under a pixel limit, re-encoded without
-EXIF/GPS metadata (after applying the EXIF orientation), and thumbnailed when asked.
+Content-Type. Images are re-encoded clean under a per-purpose budget (`media_images`);
+PDFs are checked for a trailer and stored as sent. `prepare_*` run in worker threads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import tempfile
 import unicodedata
-import warnings
 from dataclasses import dataclass
 from typing import IO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
 from app.core.exceptions import UnsupportedMedia, ValidationFailed
+from app.services.media_images import IMAGE_TYPES, reencode
 
-IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 PDF_TYPE = "application/pdf"
-PILLOW_FORMATS = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-    "image/gif": "GIF",
-}
 
 
 def sniff(head: bytes) -> str | None:
@@ -78,9 +68,8 @@ def _digest(handle: IO[bytes]) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def prepare(
-    source: IO[bytes], allowed: set[str], *, max_pixels: int, thumbnail_px: int | None
-) -> Prepared:
+def detect(source: IO[bytes], allowed: set[str]) -> str:
+    """The proven content type of the upload, if it is one of `allowed` (reads 16 bytes)."""
     source.seek(0)
     head = source.read(16)
     source.seek(0)
@@ -93,12 +82,10 @@ def prepare(
             code="UNSUPPORTED_FILE_TYPE",
             details=[{"detected": detected}],
         )
-    if detected == PDF_TYPE:
-        return _prepare_pdf(source)
-    return _prepare_image(source, detected, max_pixels, thumbnail_px)
+    return detected
 
 
-def _prepare_pdf(source: IO[bytes]) -> Prepared:
+def prepare_pdf(source: IO[bytes]) -> Prepared:
     source.seek(0, io.SEEK_END)
     end = source.tell()
     source.seek(max(0, end - 2048))
@@ -108,66 +95,25 @@ def _prepare_pdf(source: IO[bytes]) -> Prepared:
     return Prepared(PDF_TYPE, "pdf", source, size, sha)
 
 
-def _prepare_image(
-    source: IO[bytes], detected: str, max_pixels: int, thumbnail_px: int | None
+def prepare_image(
+    source: IO[bytes],
+    content_type: str,
+    *,
+    max_pixels: int,
+    max_side: int | None,
+    thumbnail_px: int | None,
 ) -> Prepared:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(source) as probe:
-                width, height = probe.size
-                if width * height > max_pixels:
-                    raise ValidationFailed(
-                        f"The image has too many pixels ({width}×{height}).",
-                        code="IMAGE_TOO_LARGE",
-                        details=[{"max_pixels": max_pixels}],
-                    )
-                probe.verify()
-            source.seek(0)
-            with Image.open(source) as image:
-                image.load()  # full decode: truncated data fails here
-                return _reencode(image, detected, thumbnail_px)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ValidationFailed(
-                "The image has too many pixels.", code="IMAGE_TOO_LARGE"
-            ) from exc
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise ValidationFailed(
-                "The image is corrupt or truncated.", code="INVALID_IMAGE"
-            ) from exc
-
-
-def _reencode(image: Image.Image, detected: str, thumbnail_px: int | None) -> Prepared:
-    """A fresh encoding carries no EXIF, GPS, XMP or comments from the upload."""
-    fmt = PILLOW_FORMATS[detected]
-    out = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - returned
-    animated = fmt in {"GIF", "WEBP"} and getattr(image, "n_frames", 1) > 1
-    if animated:
-        image.save(out, format=fmt, save_all=True)
-        upright = image.copy()
-    else:
-        upright = ImageOps.exif_transpose(image) or image
-        if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
-            upright = upright.convert("RGB")
-        options = {"quality": 90} if fmt in {"JPEG", "WEBP"} else {}
-        upright.save(out, format=fmt, **options)
-    thumbnail = None
-    if thumbnail_px:
-        thumb = upright.copy()
-        if thumb.mode not in ("RGB", "RGBA", "L", "LA"):
-            thumb = thumb.convert("RGBA")
-        thumb.thumbnail((thumbnail_px, thumbnail_px))
-        buffer = io.BytesIO()
-        thumb.save(buffer, format="WEBP", quality=85)
-        thumbnail = buffer.getvalue()
-    sha, size = _digest(out)
+    clean = reencode(
+        source, content_type, max_pixels=max_pixels, max_side=max_side, thumbnail_px=thumbnail_px
+    )
+    sha, size = _digest(clean.file)
     return Prepared(
-        detected,
-        IMAGE_TYPES[detected],
-        out,
+        content_type,
+        IMAGE_TYPES[content_type],
+        clean.file,
         size,
         sha,
-        width=upright.width,
-        height=upright.height,
-        thumbnail=thumbnail,
+        width=clean.width,
+        height=clean.height,
+        thumbnail=clean.thumbnail,
     )

@@ -102,14 +102,17 @@ async def test_upload_metadata_content_and_thumbnail(
         300,
     )
     assert media["has_thumbnail"] is True
-    meta = await client.get(f"{API}/{media['id']}")
+    # Attached to nothing yet: the uploader's (and staff's) alone.
+    assert (await client.get(f"{API}/{media['id']}")).status_code == 404
+    assert (await client.get(media["content_url"])).status_code == 404
+    meta = await client.get(f"{API}/{media['id']}", headers=entrepreneur.headers)
     assert meta.json()["sha256"] == media["sha256"]
-    content = await download(client, media["content_url"])
+    content = await download(client, media["content_url"], entrepreneur.headers)
     assert content.status_code == 200
     assert hashlib.sha256(content.content).hexdigest() == media["sha256"]
     assert content.headers["content-type"] == "image/png"
     assert content.headers["content-disposition"].startswith("inline")
-    thumb = await download(client, media["thumbnail_url"])
+    thumb = await download(client, media["thumbnail_url"], entrepreneur.headers)
     assert Image.open(io.BytesIO(thumb.content)).size == (256, 128)
     doc = await Media.get(media["id"])
     assert doc.backend == app.state.storage.backend
@@ -128,7 +131,7 @@ async def test_exif_and_gps_stripped(client: AsyncClient, entrepreneur) -> None:
         ctype="image/jpeg",
     )
     assert response.status_code == 201
-    content = await download(client, response.json()["content_url"])
+    content = await download(client, response.json()["content_url"], entrepreneur.headers)
     exif = Image.open(io.BytesIO(content.content)).getexif()
     assert len(exif) == 0
     assert b"SpyCam" not in content.content
@@ -153,8 +156,20 @@ async def test_pdf_attachment_private(client: AsyncClient, entrepreneur, make_us
 async def test_delete_and_permissions(
     app, client: AsyncClient, entrepreneur, make_user, staff
 ) -> None:
-    media = (await upload(client, entrepreneur, png())).json()
+    await client.put(
+        "/api/v1/profiles/me",
+        headers=entrepreneur.headers,
+        json={"display_name": "A", "business_name": "B", "visibility": "public"},
+    )
+    media = (
+        await client.put(
+            "/api/v1/profiles/me/avatar",
+            headers=entrepreneur.headers,
+            files={"file": ("a.png", png(), "image/png")},
+        )
+    ).json()
     other = await make_user()
+    assert (await client.get(f"{API}/{media['id']}", headers=other.headers)).status_code == 200
     assert (await client.delete(f"{API}/{media['id']}", headers=other.headers)).status_code == 403
     assert (await client.delete(f"{API}/{media['id']}", headers=staff.headers)).status_code == 204
     assert await stored_names(app) == []
@@ -265,6 +280,7 @@ async def test_hostile_uploads_leave_nothing(
     assert await stored_names(app) == []
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow's backstop
 async def test_decompression_bomb_refused(app, client: AsyncClient, entrepreneur) -> None:
     response = await upload(client, entrepreneur, _huge_png(), name="bomb.png")
     assert response.status_code == 422
@@ -287,8 +303,14 @@ async def test_one_byte_over_the_limit(app, client: AsyncClient, entrepreneur, s
     assert await Media.find_all().count() == 1
 
 
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"media_max_image_bytes": 200_000, "body_drain_bytes": 1024 * 1024}],
+)
 async def test_limit_enforced_while_streaming(client: AsyncClient, entrepreneur, settings) -> None:
-    """The server stops reading once the limit is passed: most of a 10 MB body is never read."""
+    """The server stops parsing once the limit is passed and stops reading once it has
+    drained BODY_DRAIN_BYTES more (so the client can read the 413): most of a 10 MB body is
+    never read."""
     boundary = "X-BOUNDARY"
     sent = 0
 
@@ -316,7 +338,8 @@ async def test_limit_enforced_while_streaming(client: AsyncClient, entrepreneur,
         content=body(),
     )
     assert response.status_code == 413
-    assert sent < settings.media_max_image_bytes + 3 * 64 * 1024
+    limit = settings.media_max_image_bytes + settings.body_drain_bytes
+    assert sent < limit + 3 * 64 * 1024
 
 
 async def test_path_traversal_name_is_only_metadata(app, client: AsyncClient, entrepreneur) -> None:

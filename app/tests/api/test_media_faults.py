@@ -83,7 +83,7 @@ async def test_orphan_sweep(app, client: AsyncClient, entrepreneur) -> None:
     lost = (await upload(client, entrepreneur, png(color="blue"))).json()
     lost_doc = await Media.get(lost["id"])
     await storage.delete(lost_doc.blob_name)  # record without blob
-    missing = await client.get(lost["content_url"])
+    missing = await client.get(lost["content_url"], headers=entrepreneur.headers)
     if storage.backend == "local":  # streamed by us: refused before the response starts
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "MEDIA_CONTENT_MISSING"

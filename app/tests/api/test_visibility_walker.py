@@ -31,7 +31,7 @@ from app.tests.factories import make_event, make_opportunity, make_org
 
 # Media visibility (media of a non-public item is 404 to others) is fixed by the h2-media
 # branch; the lead turns this on when both are merged. One switch, nothing else to change.
-MEDIA_VISIBILITY_ENFORCED = False
+MEDIA_VISIBILITY_ENFORCED = True
 
 API = "/api/v1"
 UNKNOWN_ID = "64b7f0c2a1b2c3d4e5f60718"

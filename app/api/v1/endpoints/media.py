@@ -1,6 +1,6 @@
 """Uploads: /media, plus the convenience routes that attach an upload to its owner."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -9,13 +9,14 @@ from app.api.deps import CurrentUser, OptionalUser, SettingsDep
 from app.api.http import set_created
 from app.api.uploads import read_upload
 from app.core.config import Settings
+from app.core.cpu_pool import CpuPool
 from app.core.exceptions import ValidationFailed
-from app.models.media import MediaPurpose
+from app.models.media import MediaOwnerKind, MediaPurpose
 from app.schemas.common import error_responses
 from app.schemas.media import FILE_ONLY_SCHEMA, UPLOAD_SCHEMA, MediaRead
 from app.services import media as media_service
 from app.services.auth import Principal
-from app.services.media import IncomingFile
+from app.services.media import AttachTarget, IncomingFile
 from app.services.storage import Storage
 
 router = APIRouter(tags=["media"])
@@ -27,7 +28,13 @@ async def get_storage(request: Request) -> Storage:
     return storage
 
 
+async def get_media_pool(request: Request) -> CpuPool:
+    pool: CpuPool = request.app.state.media_pool
+    return pool
+
+
 StorageDep = Annotated[Storage, Depends(get_storage)]
+MediaPoolDep = Annotated[CpuPool, Depends(get_media_pool)]
 
 
 async def _read(
@@ -62,13 +69,16 @@ async def upload(
     principal: CurrentUser,
     settings: SettingsDep,
     storage: StorageDep,
+    pool: MediaPoolDep,
 ) -> MediaRead:
     """Multipart `file` + `purpose` (avatar, organisation_logo, cover_image, attachment).
-    The type is decided from the file's bytes; images are re-encoded without metadata."""
+    The type is decided from the file's bytes; images are re-encoded without metadata
+    (first frame only) under the purpose's pixel budget. Until attached to something, the
+    file is visible to its uploader (and staff) only."""
     fields, incoming = await _read(request, settings, None)
     try:
         purpose = media_service.parse_purpose(fields.get("purpose"))
-        media = await media_service.create(settings, storage, principal, purpose, incoming)
+        media = await media_service.create(settings, storage, pool, principal, purpose, incoming)
         set_created(response, f"/api/v1/media/{media.id}")
         return MediaRead.from_doc(media)
     finally:
@@ -135,11 +145,16 @@ async def delete_media(principal: CurrentUser, media_id: str, storage: StorageDe
     responses=UPLOAD_ERRORS,
 )
 async def set_avatar(
-    request: Request, principal: CurrentUser, settings: SettingsDep, storage: StorageDep
+    request: Request,
+    principal: CurrentUser,
+    settings: SettingsDep,
+    storage: StorageDep,
+    pool: MediaPoolDep,
 ) -> MediaRead:
-    """Upload and attach an avatar; the previous one is deleted."""
-    target = await media_service.avatar_target(principal)
-    return await _attach(request, principal, settings, storage, target, MediaPurpose.avatar)
+    """Upload and attach an avatar; the previous one is deleted. Visible to whoever may see
+    the profile."""
+    target = await media_service.attach_target(principal, MediaOwnerKind.profile, None)
+    return await _attach(request, principal, settings, storage, pool, target)
 
 
 @router.put(
@@ -155,12 +170,13 @@ async def set_logo(
     organisation_id: str,
     settings: SettingsDep,
     storage: StorageDep,
+    pool: MediaPoolDep,
 ) -> MediaRead:
     """Organisation members; the previous logo is deleted."""
-    target = await media_service.logo_target(principal, organisation_id)
-    return await _attach(
-        request, principal, settings, storage, target, MediaPurpose.organisation_logo
+    target = await media_service.attach_target(
+        principal, MediaOwnerKind.organisation, organisation_id
     )
+    return await _attach(request, principal, settings, storage, pool, target)
 
 
 @router.put(
@@ -176,9 +192,13 @@ async def set_opportunity_cover(
     opportunity_id: str,
     settings: SettingsDep,
     storage: StorageDep,
+    pool: MediaPoolDep,
 ) -> MediaRead:
-    target = await media_service.cover_target(principal, "opportunity", opportunity_id)
-    return await _attach(request, principal, settings, storage, target, MediaPurpose.cover_image)
+    """The cover is visible to whoever may see the opportunity."""
+    target = await media_service.attach_target(
+        principal, MediaOwnerKind.opportunity, opportunity_id
+    )
+    return await _attach(request, principal, settings, storage, pool, target)
 
 
 @router.put(
@@ -194,9 +214,11 @@ async def set_event_cover(
     event_id: str,
     settings: SettingsDep,
     storage: StorageDep,
+    pool: MediaPoolDep,
 ) -> MediaRead:
-    target = await media_service.cover_target(principal, "event", event_id)
-    return await _attach(request, principal, settings, storage, target, MediaPurpose.cover_image)
+    """The cover is visible to whoever may see the event."""
+    target = await media_service.attach_target(principal, MediaOwnerKind.event, event_id)
+    return await _attach(request, principal, settings, storage, pool, target)
 
 
 async def _attach(
@@ -204,14 +226,14 @@ async def _attach(
     principal: Principal,
     settings: Settings,
     storage: Storage,
-    target: Any,
-    purpose: MediaPurpose,
+    pool: CpuPool,
+    target: AttachTarget,
 ) -> MediaRead:
     """The target is resolved and authorised before a byte of the upload is read."""
-    _, incoming = await _read(request, settings, purpose)
+    _, incoming = await _read(request, settings, target.purpose)
     try:
         return MediaRead.from_doc(
-            await media_service.attach(settings, storage, principal, target, incoming)
+            await media_service.attach(settings, storage, pool, principal, target, incoming)
         )
     finally:
         incoming.file.close()
