@@ -20,7 +20,7 @@ from app.core.logging import configure_logging
 from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
-from app.services import bootstrap
+from app.services import bootstrap, email
 from app.services.storage import start_storage
 
 log = structlog.get_logger("app")
@@ -95,11 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = await connect(settings)
         app.state.database = database
         app.state.storage = await start_storage(settings)
+        app.state.mail_queue = email.start_queue()
         await bootstrap.prepare(settings)
         log.info("app_started", environment=settings.environment.value)
         try:
             yield
         finally:
+            await email.stop_queue(app.state.mail_queue)  # before the database closes
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")
