@@ -106,7 +106,9 @@ class MailQueue:
 
 
 async def _run(name: str, job: Awaitable[None]) -> None:
-    """One job: a line when it ends (name, duration, outcome); failures logged, not raised."""
+    """One job: a line when it starts and one when it ends (name, duration, outcome), with the
+    enqueuing request's id (the task copies its context); failures logged, not raised."""
+    log.info("email_job_started", job=name)
     started = time.perf_counter()
     outcome = "ok"
     try:

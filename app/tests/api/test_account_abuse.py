@@ -108,34 +108,43 @@ async def test_throttled_answers_are_the_same_for_known_and_unknown(
 # --- same time --------------------------------------------------------------------------------
 
 
-async def _interleaved_medians(
+async def _best_of(call: Callable[[], Awaitable[Response]], tries: int = 3) -> float:
+    """Fastest of a few calls: a sample is the request's own cost, not a scheduler's pause."""
+    best = float("inf")
+    for _ in range(tries):
+        started = time.perf_counter()
+        response = await call()
+        best = min(best, time.perf_counter() - started)
+        assert response.status_code < 500
+    return best
+
+
+async def _compare_timings(
     known: Callable[[], Awaitable[Response]],
     unknown: Callable[[], Awaitable[Response]],
     samples: int = 100,
-) -> tuple[float, float]:
-    """Median latency of each, sampled alternately (order flipped every round) so machine
-    load hits both alike. Queued e-mail is drained between samples, outside the timing, so
-    one request's background work never lands inside the next one's measurement."""
-    timings: dict[str, list[float]] = {"known": [], "unknown": []}
+) -> None:
+    """100 samples each, interleaved (the order flips every round) so machine load hits both
+    alike. Asserted: the median of the per-round ratios known/unknown is within 20 % of 1 -
+    the robust form of "medians within 20 %" on a shared machine, where a load burst hits
+    both members of a round alike and cancels out of their ratio. The queued e-mail jobs run
+    between rounds (drained outside the timing), so neither side's samples follow the
+    other's background work more often."""
+    for _ in range(3):  # warm-up
+        await _best_of(known, 1)
+        await _best_of(unknown, 1)
+    times: dict[str, list[float]] = {"known": [], "unknown": []}
     calls = [("known", known), ("unknown", unknown)]
-    for _ in range(5):  # warm-up
-        for _, call in calls:
-            await call()
-            await email.drain()
     for round_ in range(samples):
+        await email.drain()
         for name, call in calls if round_ % 2 else calls[::-1]:
-            started = time.perf_counter()
-            response = await call()
-            timings[name].append(time.perf_counter() - started)
-            assert response.status_code < 500
-            await email.drain()
-    return statistics.median(timings["known"]), statistics.median(timings["unknown"])
-
-
-def _assert_close(known: float, unknown: float) -> None:
-    assert abs(known - unknown) <= 0.2 * max(known, unknown), (
-        f"median known {known * 1000:.2f} ms vs unknown {unknown * 1000:.2f} ms"
+            times[name].append(await _best_of(call))
+    await email.drain()
+    ratio = statistics.median(k / u for k, u in zip(times["known"], times["unknown"], strict=True))
+    medians = f"median known {statistics.median(times['known']) * 1000:.2f} ms, unknown " + (
+        f"{statistics.median(times['unknown']) * 1000:.2f} ms, median ratio {ratio:.2f}"
     )
+    assert 1 / 1.2 <= ratio <= 1.2, medians
 
 
 @pytest.mark.parametrize(
@@ -146,10 +155,9 @@ def _assert_close(known: float, unknown: float) -> None:
 async def test_login_timing_known_vs_unknown(
     client: AsyncClient, entrepreneur: UserWithToken
 ) -> None:
-    known, unknown = await _interleaved_medians(
+    await _compare_timings(
         lambda: login(client, entrepreneur.email, WRONG), lambda: login(client, UNKNOWN, WRONG)
     )
-    _assert_close(known, unknown)
 
 
 @pytest.mark.parametrize("settings_overrides", [GENEROUS_LIMITS])
@@ -160,13 +168,12 @@ async def test_email_request_timing_known_vs_unknown(
     user: UserWithToken = await make_user()
     # resend-verification mails only unverified accounts: make this one do the full work.
     await User.find_one(User.id == user.user.id).update({"$set": {"is_verified": False}})
-    known, unknown = await _interleaved_medians(
+    await _compare_timings(
         lambda: client.post(f"{API}/{path}", json={"email": user.email}),
         lambda: client.post(f"{API}/{path}", json={"email": UNKNOWN}),
     )
-    _assert_close(known, unknown)
     # The known address really got its mail every time (the work happened, off the path).
-    assert await OutboxEmail.find(OutboxEmail.to == user.email).count() == 105
+    assert await OutboxEmail.find(OutboxEmail.to == user.email).count() == 3 + 300
     assert await OutboxEmail.find(OutboxEmail.to == UNKNOWN).count() == 0
 
 

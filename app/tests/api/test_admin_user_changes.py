@@ -223,5 +223,6 @@ async def test_roster_rebuilt_from_users(app: Any, make_user: Callable[..., Any]
     ).insert()
     direct = await User.find_one(User.email == "direct@example.org")
     assert set(await admin_roster.sync()) == {a.user.id, direct.id}
+    assert b.user.id is not None
     with pytest.raises(Conflict):
         await admin_roster.leave(b.user.id)  # not an active admin: not in the roster
