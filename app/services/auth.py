@@ -118,7 +118,7 @@ async def login(settings: Settings, email_address: str, password: str, client: s
         )
     await login_throttle.record_success(email_address, client)
     others = [t for t in user.known_clients if t != tag]
-    known = [*others[len(others) - KNOWN_CLIENTS_KEPT + 1 :], tag]
+    known = [*others[-(KNOWN_CLIENTS_KEPT - 1) :], tag]  # newest last, a few kept
     await User.get_motor_collection().update_one(
         {"_id": user.id}, {"$set": {"last_login_at": utcnow(), "known_clients": known}}
     )
