@@ -21,8 +21,7 @@ ENV PATH="/opt/venv/bin:${PATH}" \
     ENVIRONMENT=production \
     HOST=0.0.0.0 \
     PORT=8000 \
-    WEB_CONCURRENCY=2 \
-    FORWARDED_ALLOW_IPS=127.0.0.1
+    WEB_CONCURRENCY=2
 RUN groupadd --system --gid 10001 runwei \
     && useradd --system --uid 10001 --gid runwei --home-dir /srv --shell /usr/sbin/nologin runwei \
     && mkdir -p /srv/var/media \

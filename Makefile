@@ -28,8 +28,9 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
 ## Serve the API on the embedded in-memory MongoDB (or MONGODB_URL when set).
+## --no-proxy-headers: the app derives the client IP from TRUSTED_PROXIES, not uvicorn.
 run: install
-	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log
+	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers
 
 ## Every check CI runs: lint, format check, types, static validators, tests.
 test: install-dev

@@ -22,7 +22,7 @@ from app.core.logging import configure_logging
 from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
-from app.services import bootstrap
+from app.services import bootstrap, email
 from app.services.storage import start_storage
 
 log = structlog.get_logger("app")
@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wait_seconds=settings.media_processing_wait_seconds,
             name="media",
         )
+        app.state.mail_queue = email.start_queue()
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             # Everything alive now (modules, app, seed data) lives as long as the process:
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.media_pool.close()
+            await email.stop_queue(app.state.mail_queue)  # before the database closes
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")

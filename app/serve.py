@@ -1,7 +1,9 @@
 """Production server entry point (the container's CMD): uvicorn workers configured from env.
 
-App Service sets PORT (or WEBSITES_PORT); WEB_CONCURRENCY sets the worker count;
-FORWARDED_ALLOW_IPS says whose X-Forwarded-* headers uvicorn believes.
+App Service sets PORT (or WEBSITES_PORT); WEB_CONCURRENCY sets the worker count.
+uvicorn's own X-Forwarded-* handling is off: it would rewrite the peer address before the app
+sees it. The app derives the client IP itself, in one place, from TRUSTED_PROXIES
+(app/core/ratelimit.py `client_ip`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,7 @@ def server_options(env: Mapping[str, str]) -> dict[str, Any]:
         "host": env.get("HOST", "0.0.0.0"),  # noqa: S104  # nosec B104 - inside a container
         "port": int(env.get("PORT") or env.get("WEBSITES_PORT") or DEFAULT_PORT),
         "workers": max(1, int(env.get("WEB_CONCURRENCY", "2"))),
-        "proxy_headers": True,
-        "forwarded_allow_ips": env.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "proxy_headers": False,  # the app owns X-Forwarded-For (TRUSTED_PROXIES)
         "access_log": False,  # the app writes one structured access line per request
         "timeout_graceful_shutdown": 20,
     }

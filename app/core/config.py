@@ -47,8 +47,12 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=7, ge=1, le=90)
     email_token_hours: int = Field(default=48, ge=1)
     reset_token_minutes: int = Field(default=60, ge=5)
-    login_max_failures: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
+    # Login throttling (no hard lockout): see app/services/login_throttle.py
+    login_client_max_failures: int = Field(default=5, ge=1)
+    login_account_max_failures: int = Field(default=20, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_backoff_seconds: int = Field(default=30, ge=1)
+    login_backoff_max_seconds: int = Field(default=900, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=1024)
     password_hash_rounds: int = Field(default=2, ge=1)
 
@@ -75,9 +79,9 @@ class Settings(BaseSettings):
     rate_limit_enabled: bool = True
     rate_limit_storage_uri: str = "memory://"
     rate_limit_login: str = "20/minute"
-    rate_limit_login_account: str = "10/minute"
     rate_limit_register: str = "10/minute"
     rate_limit_forgot_password: str = "5/minute"  # noqa: S105 - a rate, not a secret
+    rate_limit_resend_verification: str = "5/minute"
     rate_limit_refresh: str = "30/minute"
 
     # Email

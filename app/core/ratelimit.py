@@ -1,4 +1,4 @@
-"""slowapi rate limiting: per client IP on sensitive routes, per account for login.
+"""The client IP (one place) and slowapi rate limiting per client IP on sensitive routes.
 
 slowapi binds its decorators to one `Limiter` at import time, so the limiter is a module
 singleton; `configure_limiter` points it at the storage and limits of the running app.
@@ -7,54 +7,81 @@ singleton; `configure_limiter` points it at the storage and limits of the runnin
 from __future__ import annotations
 
 import ipaddress
-import math
-import time
 from collections.abc import Callable
 
-from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from slowapi import Limiter
 from starlette.requests import Request
 
 from app.core.config import Settings
-from app.core.exceptions import RateLimited
 
 _current: dict[str, Settings] = {}
 
 
-def _trusted(peer: str, proxies: list[str]) -> bool:
-    if not proxies or not peer:
-        return False
-    if "*" in proxies:
-        return True
+MAX_HOPS = 20  # X-Forwarded-For entries looked at, right to left
+
+
+def _address(value: str) -> str | None:
+    """An IP from an X-Forwarded-For entry, without a port (`1.2.3.4:5678`, `[::1]:80`, as
+    Azure App Service writes them); None when it is not an address."""
+    text = value.strip()
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
     try:
-        address = ipaddress.ip_address(peer)
+        return str(ipaddress.ip_address(text))
     except ValueError:
+        return None
+
+
+def _in(address: str | None, proxies: list[str]) -> bool:
+    """Whether `address` falls in one of the listed IPs/CIDRs (`*` is not a network)."""
+    if not address:
         return False
+    ip = ipaddress.ip_address(address)
     for entry in proxies:
         try:
-            if address in ipaddress.ip_network(entry, strict=False):
+            if ip in ipaddress.ip_network(entry, strict=False):
                 return True
         except ValueError:
             continue
     return False
 
 
+def resolve_client_ip(peer: str, forwarded: list[str], proxies: list[str]) -> str:
+    """The caller's IP, the one rule for it.
+
+    `X-Forwarded-For` counts only when the direct peer is a trusted proxy (`*` trusts any
+    peer). Then, from the right, entries that are themselves listed proxies are skipped and
+    the first other entry is the client; `*` never makes an entry trusted, so with `*` the
+    client is the right-most entry (the one the proxy appended), not one the caller wrote.
+    """
+    peer_ip = _address(peer) if peer else None
+    if not forwarded or not (("*" in proxies and peer) or _in(peer_ip, proxies)):
+        return peer_ip or peer or "unknown"
+    hops = [hop for header in forwarded for hop in header.split(",") if hop.strip()][-MAX_HOPS:]
+    for hop in reversed(hops):
+        address = _address(hop)
+        if not _in(address, proxies):
+            return address or hop.strip()[:64]
+    # Empty, or every entry a listed proxy: the left-most is the furthest hop we know.
+    return (_address(hops[0]) if hops else None) or peer_ip or peer or "unknown"
+
+
 def client_ip(request: Request) -> str:
-    """The caller's IP. X-Forwarded-For counts only when the direct peer is a trusted proxy;
-    then the right-most address that is not itself a trusted proxy is the client."""
-    peer = request.client.host if request.client else ""
-    settings: Settings = request.app.state.settings
-    forwarded = request.headers.get("x-forwarded-for")
-    if forwarded and _trusted(peer, settings.trusted_proxies):
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        for hop in reversed(hops):
-            if not _trusted(hop, settings.trusted_proxies):
-                return hop
-        if hops:
-            return hops[0]
-    return peer or "unknown"
+    """The caller's IP from TRUSTED_PROXIES (computed once per request). uvicorn runs with
+    proxy headers off (`make run`, app/serve.py), so the peer here is the real socket peer."""
+    cached: str | None = getattr(request.state, "client_ip", None)
+    if cached is None:
+        settings: Settings = request.app.state.settings
+        peer = request.client.host if request.client else ""
+        cached = resolve_client_ip(
+            peer, request.headers.getlist("x-forwarded-for"), settings.trusted_proxies
+        )
+        request.state.client_ip = cached
+    return cached
 
 
 limiter = Limiter(key_func=client_ip, headers_enabled=True, storage_uri="memory://")
@@ -80,19 +107,3 @@ def limit_from_settings(attribute: str) -> Callable[[], str]:
 
     provider.__name__ = f"limit_{attribute}"
     return provider
-
-
-def hit_account_limit(settings: Settings, scope: str, account: str) -> None:
-    """Count one attempt against `account` (e.g. a login e-mail); 429 past the limit."""
-    if not settings.rate_limit_enabled:
-        return
-    item = parse(getattr(settings, f"rate_limit_{scope}"))
-    strategy = limiter._limiter
-    if strategy.hit(item, "account", scope, account):
-        return
-    reset_at, _ = strategy.get_window_stats(item, "account", scope, account)
-    retry_after = max(1, math.ceil(reset_at - time.time()))
-    raise RateLimited(
-        "Too many attempts for this account; try again later.",
-        headers={"Retry-After": str(retry_after)},
-    )

@@ -3,7 +3,7 @@
 from beanie import Document
 
 from app.models.audit import AuditEntry
-from app.models.auth import AuthSession, OneTimeToken, RevokedToken
+from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedToken
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
@@ -13,13 +13,15 @@ from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.profile import Profile
 from app.models.reference import ReferenceItem
-from app.models.user import Role, User
+from app.models.user import AdminRoster, Role, User
 
 DOCUMENT_MODELS: list[type[Document]] = [
     User,
     AuthSession,
     RevokedToken,
     OneTimeToken,
+    LoginThrottle,
+    AdminRoster,
     OutboxEmail,
     ReferenceItem,
     AuditEntry,
@@ -37,10 +39,12 @@ DOCUMENT_MODELS: list[type[Document]] = [
 
 __all__ = [
     "DOCUMENT_MODELS",
+    "AdminRoster",
     "AuditEntry",
     "AuthSession",
     "Event",
     "Invitation",
+    "LoginThrottle",
     "Media",
     "OneTimeToken",
     "Opportunity",

@@ -69,3 +69,27 @@ class OneTimeToken(Document):
             IndexModel([("user_id", 1), ("purpose", 1)], name="user_purpose"),
             IndexModel([("expires_at", 1)], expireAfterSeconds=0, name="ttl_expires"),
         ]
+
+
+class LoginThrottle(Document):
+    """Failed logins counted under one key: an account (`acct:<email>`, every client) or an
+    account seen from one client (`pair:<email>|<ip>`). Keyed by the e-mail as typed, whether
+    or not an account has it, so unknown addresses are throttled exactly like known ones.
+
+    `expires_at` (TTL index, and checked in code) is when the counter is forgotten.
+    """
+
+    id: str  # type: ignore[assignment]
+    scope: str  # "account" or "client"
+    account: str
+    failures: int = 0
+    blocked_until: datetime | None = None
+    expires_at: datetime
+
+    class Settings:
+        name = "login_throttles"
+        indexes = [
+            IndexModel([("account", 1)], name="account"),
+            IndexModel([("scope", 1), ("blocked_until", 1)], name="scope_blocked_until"),
+            IndexModel([("expires_at", 1)], expireAfterSeconds=0, name="ttl_expires"),
+        ]

@@ -43,17 +43,26 @@ class UserRead(BaseModel):
 
 
 class AdminUserRead(UserRead):
-    failed_logins: int
-    locked_until: datetime | None = None
+    failed_logins: int = Field(
+        description="Failed logins counted against the account from every client (forgotten "
+        "after LOGIN_FAILURE_WINDOW_MINUTES without one)."
+    )
+    locked_until: datetime | None = Field(
+        default=None,
+        description="End of the account-wide login back-off, when one runs: until then only "
+        "clients this account logged in from before may try (no hard lockout).",
+    )
     password_reset_required: bool
     updated_at: datetime
 
     @classmethod
-    def from_doc(cls, user: User) -> AdminUserRead:
+    def from_doc(
+        cls, user: User, *, failed_logins: int = 0, locked_until: datetime | None = None
+    ) -> AdminUserRead:
         return cls(
             **UserRead.from_doc(user).model_dump(),
-            failed_logins=user.failed_logins,
-            locked_until=user.locked_until,
+            failed_logins=failed_logins,
+            locked_until=locked_until,
             password_reset_required=user.password_reset_required,
             updated_at=user.updated_at,
         )
@@ -84,7 +93,7 @@ class PasswordChange(InputModel):
 class UserStatus(StrEnum):
     active = "active"
     inactive = "inactive"
-    locked = "locked"
+    locked = "locked"  # an account-wide login back-off is running
 
 
 class AdminUserUpdate(PatchModel):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from beanie import PydanticObjectId
 from bson import ObjectId
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.core.config import Settings
-from app.core.exceptions import AppError, Conflict, Forbidden, Unauthorized, ValidationFailed
-from app.core.ratelimit import hit_account_limit
+from app.core.exceptions import Conflict, Forbidden, Unauthorized, ValidationFailed
 from app.core.security import (
     InvalidToken,
     TokenClaims,
@@ -29,16 +27,10 @@ from app.models.base import utcnow
 from app.models.user import Role, User
 from app.schemas.auth import TokenPair
 from app.schemas.user import UserCreate
-from app.services import email, sessions
+from app.services import email, login_throttle, sessions
 from app.services.passwords import check_password
 
 log = structlog.get_logger("app.auth")
-
-
-class AccountLocked(AppError):
-    status_code = 403
-    code = "ACCOUNT_LOCKED"
-    message = "Too many failed logins; the account is temporarily locked."
 
 
 def invalid_credentials() -> Unauthorized:
@@ -61,10 +53,6 @@ class Principal:
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- access tokens ----------------------------------------------------------------------------
@@ -98,55 +86,29 @@ async def register(settings: Settings, data: UserCreate) -> User:
     except DuplicateKeyError as exc:
         raise Conflict("An account with this e-mail already exists.", code="EMAIL_TAKEN") from exc
     log.info("user_registered", user_id=str(user.id))
-    await _send_verification(settings, user)
+    await email.enqueue("verify_email", send_verification, settings, str(user.id))
     return user
 
 
 # --- login ------------------------------------------------------------------------------------
 
 
-async def _record_failure(settings: Settings, user: User) -> datetime | None:
-    """Count a failed login atomically; lock the account when the count reaches the limit."""
-    collection = User.get_motor_collection()
-    doc = await collection.find_one_and_update(
-        {"_id": user.id},
-        {"$inc": {"failed_logins": 1}},
-        return_document=ReturnDocument.AFTER,
-        projection={"failed_logins": 1},
-    )
-    if doc and doc["failed_logins"] >= settings.login_max_failures:
-        until = utcnow() + timedelta(minutes=settings.lockout_minutes)
-        await collection.update_one(
-            {"_id": user.id, "failed_logins": {"$gte": settings.login_max_failures}},
-            {"$set": {"locked_until": until, "failed_logins": 0}},
-        )
-        log.warning("account_locked", user_id=str(user.id), until=until.isoformat())
-        return until
-    return None
+KNOWN_CLIENTS_KEPT = 10
 
 
-def _locked(until: datetime) -> AccountLocked:
-    return AccountLocked(
-        f"Too many failed logins; try again after {until.isoformat()}.",
-        details=[{"unlock_at": until.isoformat()}],
-    )
-
-
-async def login(settings: Settings, email_address: str, password: str) -> TokenPair:
+async def login(settings: Settings, email_address: str, password: str, client: str) -> TokenPair:
+    """Known and unknown e-mails, right or wrong, cost the same work up to the password check:
+    one user lookup, one throttle read, one argon2 verification (a dummy hash for unknown
+    e-mails) and, on failure, the same throttle writes (they are keyed by the e-mail as typed).
+    """
     email_address = email_address.strip().lower()
-    hit_account_limit(settings, "login_account", email_address)
     user = await User.find_one(User.email == email_address)
-    # Always run one hash verification so unknown e-mails cost the same time as wrong passwords.
+    tag = login_throttle.client_tag(settings, client)
+    recognised = user is not None and tag in user.known_clients
+    await login_throttle.check(settings, email_address, client, recognised=recognised)
     ok = await verify_password(settings, password, user.password_hash if user else None)
-    if user is None:
-        raise invalid_credentials()
-    now = utcnow()
-    if user.locked_until and _as_utc(user.locked_until) > now:
-        raise _locked(_as_utc(user.locked_until))
-    if not ok:
-        until = await _record_failure(settings, user)
-        if until:
-            raise _locked(until)
+    if not ok or user is None:
+        await login_throttle.record_failure(settings, email_address, client, recognised=recognised)
         raise invalid_credentials()
     if not user.is_active:
         raise Forbidden("This account is deactivated.", code="ACCOUNT_DISABLED")
@@ -154,9 +116,11 @@ async def login(settings: Settings, email_address: str, password: str) -> TokenP
         raise Forbidden(
             "A password reset is required; use forgot-password.", code="PASSWORD_RESET_REQUIRED"
         )
+    await login_throttle.record_success(email_address, client)
+    others = [t for t in user.known_clients if t != tag]
+    known = [*others[-(KNOWN_CLIENTS_KEPT - 1) :], tag]  # newest last, a few kept
     await User.get_motor_collection().update_one(
-        {"_id": user.id},
-        {"$set": {"failed_logins": 0, "locked_until": None, "last_login_at": now}},
+        {"_id": user.id}, {"$set": {"last_login_at": utcnow(), "known_clients": known}}
     )
     log.info("user_logged_in", user_id=str(user.id))
     return await sessions.start(settings, user)
@@ -243,7 +207,14 @@ async def _consume_one_time(token: str, purpose: TokenPurpose) -> ObjectId:
     return ObjectId(doc["user_id"])
 
 
-async def _send_verification(settings: Settings, user: User) -> None:
+# E-mail jobs: run off the request path by `email.enqueue`, so the answer to a request never
+# depends on whether an account exists. Plain arguments (ids, addresses) for a future broker.
+
+
+async def send_verification(settings: Settings, user_id: str) -> None:
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None or user.is_verified or not user.is_active:
+        return
     lifetime = timedelta(hours=settings.email_token_hours)
     secret = await _issue_one_time(user, TokenPurpose.verify_email, lifetime)
     await email.send(
@@ -257,7 +228,10 @@ async def _send_verification(settings: Settings, user: User) -> None:
     )
 
 
-async def send_password_reset(settings: Settings, user: User) -> None:
+async def send_password_reset(settings: Settings, user_id: str) -> None:
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None or not user.is_active:
+        return
     lifetime = timedelta(minutes=settings.reset_token_minutes)
     secret = await _issue_one_time(user, TokenPurpose.reset_password, lifetime)
     await email.send(
@@ -271,6 +245,20 @@ async def send_password_reset(settings: Settings, user: User) -> None:
     )
 
 
+async def password_reset_requested(settings: Settings, email_address: str) -> None:
+    user = await User.find_one(User.email == email_address)
+    log.info("password_reset_requested", known=user is not None)
+    if user is not None:
+        await send_password_reset(settings, str(user.id))
+
+
+async def verification_requested(settings: Settings, email_address: str) -> None:
+    user = await User.find_one(User.email == email_address)
+    log.info("verification_requested", known=user is not None)
+    if user is not None:
+        await send_verification(settings, str(user.id))
+
+
 async def verify_email(token: str) -> None:
     user_id = await _consume_one_time(token, TokenPurpose.verify_email)
     await User.get_motor_collection().update_one(
@@ -279,23 +267,19 @@ async def verify_email(token: str) -> None:
     log.info("email_verified", user_id=str(user_id))
 
 
-async def resend_verification(settings: Settings, principal: Principal) -> None:
-    user = await User.get(principal.id)
-    if user is None:
-        raise invalid_token()
-    if user.is_verified:
-        raise Conflict("The e-mail address is already verified.", code="ALREADY_VERIFIED")
-    await _send_verification(settings, user)
-
-
 async def forgot_password(settings: Settings, email_address: str) -> None:
-    """Same answer for known and unknown addresses; only active accounts get mail."""
-    user = await User.find_one(User.email == email_address.strip().lower())
-    if user is None or not user.is_active:
-        log.info("password_reset_requested", known=False)
-        return
-    await send_password_reset(settings, user)
-    log.info("password_reset_requested", user_id=str(user.id))
+    """Queues the work and returns: the same answer, headers and time for every address.
+    Only active accounts get mail."""
+    address = email_address.strip().lower()
+    await email.enqueue("password_reset_requested", password_reset_requested, settings, address)
+
+
+async def resend_verification(settings: Settings, email_address: str) -> None:
+    """Public, like forgot-password, so it cannot confirm that an address has an account:
+    always queued and accepted; only an active, unverified account gets a new link (which
+    retires the previous one)."""
+    address = email_address.strip().lower()
+    await email.enqueue("verification_requested", verification_requested, settings, address)
 
 
 async def reset_password(settings: Settings, token: str, new_password: str) -> None:
@@ -315,11 +299,11 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
                 "password_changed_at": utcnow(),
                 "password_reset_required": False,
                 "is_verified": True,  # the link proved the address
-                "failed_logins": 0,
-                "locked_until": None,
                 "updated_at": utcnow(),
             }
         },
     )
+    if user is not None:  # the owner proved the address: throttling of this account ends
+        await login_throttle.clear(user.email)
     await sessions.revoke_all(settings, PydanticObjectId(user_id), reason="password_reset")
     log.info("password_reset", user_id=str(user_id))

@@ -120,7 +120,9 @@ async def invite(
             code="INVITATION_PENDING",
         ) from exc
     name = " ".join(org.name.split())  # no line breaks into a mail header
-    await email.send(
+    await email.enqueue(
+        "organisation_invitation",
+        email.send,
         settings,
         address,
         f"You are invited to join {name} on RunWei",

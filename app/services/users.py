@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import secrets
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from beanie import PydanticObjectId
+from pymongo import ReturnDocument
 
 from app.core.config import Settings
 from app.core.exceptions import Conflict, NotFound, ValidationFailed
@@ -17,12 +19,15 @@ from app.core.security import hash_password, verify_password
 from app.models.base import utcnow
 from app.models.user import Role, User
 from app.schemas.user import AdminUserUpdate, UserStatus, UserUpdateMe
-from app.services import auth, sessions
+from app.services import admin_roster, audit, auth, email, login_throttle, sessions
 from app.services.access import object_id
 from app.services.auth import Principal
+from app.services.login_throttle import AccountState
 from app.services.passwords import check_password
 
 log = structlog.get_logger("app.users")
+
+ENTITY = "user"
 
 USER_SORTS = {
     "-created_at": SortSpec("-created_at", "created_at", -1),
@@ -81,6 +86,23 @@ async def change_password(
 # --- administration ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class AdminUserView:
+    """A user as admins see it: the document plus its account-wide login throttling."""
+
+    user: User
+    login: AccountState
+
+
+async def _views(users: list[User]) -> list[AdminUserView]:
+    states = await login_throttle.account_states([u.email for u in users])
+    return [AdminUserView(u, states.get(u.email, AccountState())) for u in users]
+
+
+async def _view(user: User) -> AdminUserView:
+    return (await _views([user]))[0]
+
+
 async def admin_list(
     *,
     role: Role | None,
@@ -88,7 +110,7 @@ async def admin_list(
     q: str | None,
     sort: str,
     page: PageParams,
-) -> tuple[list[User], str | None, int | None]:
+) -> tuple[list[AdminUserView], str | None, int | None]:
     if sort not in USER_SORTS:
         raise ValidationFailed(
             "Unknown sort key.",
@@ -103,69 +125,91 @@ async def admin_list(
     elif status is UserStatus.inactive:
         filters["is_active"] = False
     elif status is UserStatus.locked:
-        filters["locked_until"] = {"$gt": utcnow()}
+        filters["email"] = {"$in": await login_throttle.throttled_accounts()}
     if q:
         pattern = re.escape(q.strip())
         filters["$or"] = [
             {"email": {"$regex": pattern, "$options": "i"}},
             {"full_name": {"$regex": pattern, "$options": "i"}},
         ]
-    return await paginate(User, filters, USER_SORTS[sort], page)
+    users, cursor, total = await paginate(User, filters, USER_SORTS[sort], page)
+    return await _views(users), cursor, total
 
 
-async def admin_get(user_id: str) -> User:
-    return await _load(user_id)
+async def admin_get(user_id: str) -> AdminUserView:
+    return await _view(await _load(user_id))
 
 
-async def _active_admins() -> int:
-    return await User.find(User.role == Role.admin, User.is_active == True).count()  # noqa: E712
+def _is_active_admin(state: dict[str, Any]) -> bool:
+    return bool(state["role"] == Role.admin.value and state["is_active"])
 
 
 async def admin_update(
     settings: Settings, actor: Principal, user_id: str, data: AdminUserUpdate
-) -> User:
+) -> AdminUserView:
+    """Role and active flag. Losing the last active admin is refused by the roster's one
+    conditional update (see admin_roster); the change itself is conditional on the state
+    read, so two admins editing one user at once cannot interleave."""
     user = await _load(user_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
-    if not changes:
-        return user
-    new_role = changes.get("role", user.role)
-    new_active = changes.get("is_active", user.is_active)
-    loses_admin = (
-        user.role is Role.admin
-        and user.is_active
-        and (new_role is not Role.admin or not new_active)
-    )
-    if loses_admin and await _active_admins() <= 1:
-        raise Conflict("The last active admin cannot be demoted or deactivated.", code="LAST_ADMIN")
     before = {"role": user.role.value, "is_active": user.is_active}
-    await user.set({**changes, "updated_at": utcnow()})
-    if new_role != before["role"] or new_active != before["is_active"]:
-        # Tokens carry the role, and a deactivated user must be out at once.
-        await sessions.revoke_all(settings, user.id, "admin_change")  # type: ignore[arg-type]
-    log.info(
-        "user_updated_by_admin",
-        actor_id=str(actor.id),
-        user_id=str(user.id),
-        before=before,
-        after={"role": user.role.value, "is_active": user.is_active},
+    after = {
+        "role": Role(changes.get("role", user.role)).value,
+        "is_active": bool(changes.get("is_active", user.is_active)),
+    }
+    if after == before:
+        return await _view(user)
+    demoted = _is_active_admin(before) and not _is_active_admin(after)
+    promoted = _is_active_admin(after) and not _is_active_admin(before)
+    if demoted:
+        await admin_roster.leave(user.id)  # type: ignore[arg-type]
+    updated = await User.get_motor_collection().find_one_and_update(
+        {"_id": user.id, **before},
+        {"$set": {**after, "updated_at": utcnow()}},
+        return_document=ReturnDocument.AFTER,
     )
-    return user
+    if updated is None:
+        # Changed meanwhile. A demoted admin stays out of the roster: a roster smaller than
+        # the truth only refuses demotions (start-up rebuilds it), it never loses an admin.
+        raise Conflict("The user was changed meanwhile; reload and retry.", code="USER_CHANGED")
+    if promoted:
+        await admin_roster.join(user.id)  # type: ignore[arg-type]
+    # Tokens carry the role, and a deactivated user must be out at once.
+    await sessions.revoke_all(settings, user.id, "admin_change")  # type: ignore[arg-type]
+    await audit.record(actor, "update", ENTITY, user.id, before, after)
+    log.info("user_updated_by_admin", actor_id=str(actor.id), user_id=str(user.id))
+    return await _view(await _load(user.id))  # type: ignore[arg-type]
 
 
-async def admin_unlock(actor: Principal, user_id: str) -> User:
+async def admin_unlock(actor: Principal, user_id: str) -> AdminUserView:
+    """End every login back-off of the account (account-wide and per client)."""
     user = await _load(user_id)
-    await user.set({"failed_logins": 0, "locked_until": None, "updated_at": utcnow()})
+    state = await login_throttle.clear(user.email)
+    await audit.record(
+        actor,
+        "unlock",
+        ENTITY,
+        user.id,
+        {"failed_logins": state.failures, "locked_until": state.blocked_until},
+        {"failed_logins": 0, "locked_until": None},
+    )
     log.info("user_unlocked", actor_id=str(actor.id), user_id=str(user.id))
-    return user
+    return await _view(user)
 
 
-async def admin_force_password_reset(settings: Settings, actor: Principal, user_id: str) -> User:
+async def admin_force_password_reset(
+    settings: Settings, actor: Principal, user_id: str
+) -> AdminUserView:
     user = await _load(user_id)
+    before = {"password_reset_required": user.password_reset_required}
     await user.set({"password_reset_required": True, "updated_at": utcnow()})
     await sessions.revoke_all(settings, user.id, "forced_password_reset")  # type: ignore[arg-type]
-    await auth.send_password_reset(settings, user)
+    await email.enqueue("password_reset", auth.send_password_reset, settings, str(user.id))
+    await audit.record(
+        actor, "force_password_reset", ENTITY, user.id, before, {"password_reset_required": True}
+    )
     log.info("password_reset_forced", actor_id=str(actor.id), user_id=str(user.id))
-    return user
+    return await _view(user)
 
 
 # --- bootstrap --------------------------------------------------------------------------------
@@ -186,12 +230,16 @@ async def create_user(
         password_changed_at=utcnow(),
     )
     await user.insert()
+    if role is Role.admin:
+        await admin_roster.join(user.id)  # type: ignore[arg-type]
     return user
 
 
 async def ensure_first_admin(settings: Settings) -> User | None:
     """Create the first admin when none exists: from FIRST_ADMIN_* or, on the embedded
-    backend with demo data on, a generated demo admin whose password is printed once."""
+    backend with demo data on, a generated demo admin whose password is printed once.
+    Rebuilds the admin roster (the last-admin guard) from the users first."""
+    await admin_roster.sync()
     if await User.find(User.role == Role.admin).count():
         return None
     if settings.first_admin_email and settings.first_admin_password:

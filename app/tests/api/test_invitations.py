@@ -24,6 +24,7 @@ from app.models.email import OutboxEmail
 from app.models.invitation import Invitation, InvitationStatus, pending_slot
 from app.models.organisation import Organisation
 from app.models.user import User
+from app.services import email as mail_queue
 from app.tests.factories import add_member, make_org
 
 API = "/api/v1"
@@ -34,9 +35,11 @@ def invitations_url(org_id: str) -> str:
 
 
 async def invite(client: AsyncClient, owner, org_id: str, email: str, role: str = "editor"):
-    return await client.post(
+    response = await client.post(
         invitations_url(org_id), headers=owner.headers, json={"email": email, "role": role}
     )
+    await mail_queue.drain()  # the invitation e-mail is sent off the request path
+    return response
 
 
 async def accept(client: AsyncClient, user, invitation_id: str):
@@ -146,6 +149,7 @@ async def test_unknown_address_can_register_later_and_accept(client: AsyncClient
     )
     assert early.status_code == 403
     assert await members(org["id"]) == {partner.id: "owner"}
+    await mail_queue.drain()
     mail = await OutboxEmail.find_one(
         OutboxEmail.to == "newcomer@example.org", OutboxEmail.template == "verify_email"
     )

@@ -210,7 +210,9 @@ async def test_admin_patch_rejects_other_fields(client: AsyncClient, admin, entr
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize("settings_overrides", [{"login_account_max_failures": 5}])
 async def test_admin_unlock(client: AsyncClient, admin, entrepreneur) -> None:
+    """ "Locked" is the account-wide login back-off (there is no hard lockout any more)."""
     for _ in range(5):
         await client.post(
             "/api/v1/auth/login/json",
@@ -218,6 +220,7 @@ async def test_admin_unlock(client: AsyncClient, admin, entrepreneur) -> None:
         )
     locked = await client.get(f"/api/v1/admin/users/{entrepreneur.id}", headers=admin.headers)
     assert locked.json()["locked_until"] is not None
+    assert locked.json()["failed_logins"] == 5
     listed = await client.get(
         "/api/v1/admin/users", headers=admin.headers, params={"status": "locked"}
     )
@@ -227,6 +230,7 @@ async def test_admin_unlock(client: AsyncClient, admin, entrepreneur) -> None:
     )
     assert response.status_code == 200
     assert response.json()["locked_until"] is None
+    assert response.json()["failed_logins"] == 0
     login = await client.post(
         "/api/v1/auth/login/json",
         json={"email": entrepreneur.email, "password": entrepreneur.password},

@@ -9,8 +9,15 @@ from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.user import AdminUserPage, AdminUserRead, AdminUserUpdate, UserStatus
 from app.services import users as user_service
+from app.services.users import AdminUserView
 
 router = APIRouter(prefix="/users", tags=["admin"], responses=error_responses(404))
+
+
+def _read(view: AdminUserView) -> AdminUserRead:
+    return AdminUserRead.from_doc(
+        view.user, failed_logins=view.login.failures, locked_until=view.login.blocked_until
+    )
 
 
 @router.get("", operation_id="admin_users_list", response_model=AdminUserPage)
@@ -22,17 +29,15 @@ async def list_users(
     q: Annotated[str | None, Query(max_length=100, description="Text in e-mail or name.")] = None,
     sort: Annotated[str, Query(description="-created_at, created_at or email")] = "-created_at",
 ) -> AdminUserPage:
-    users, cursor, total = await user_service.admin_list(
+    views, cursor, total = await user_service.admin_list(
         role=role, status=status_, q=q, sort=sort, page=page
     )
-    return AdminUserPage(
-        items=[AdminUserRead.from_doc(u) for u in users], next_cursor=cursor, total=total
-    )
+    return AdminUserPage(items=[_read(v) for v in views], next_cursor=cursor, total=total)
 
 
 @router.get("/{user_id}", operation_id="admin_users_get", response_model=AdminUserRead)
 async def get_user(_: AdminUser, user_id: str) -> AdminUserRead:
-    return AdminUserRead.from_doc(await user_service.admin_get(user_id))
+    return _read(await user_service.admin_get(user_id))
 
 
 @router.patch(
@@ -44,13 +49,15 @@ async def get_user(_: AdminUser, user_id: str) -> AdminUserRead:
 async def update_user(
     actor: AdminUser, user_id: str, body: AdminUserUpdate, settings: SettingsDep
 ) -> AdminUserRead:
-    """Change role or active flag; either change ends the user's sessions at once."""
-    return AdminUserRead.from_doc(await user_service.admin_update(settings, actor, user_id, body))
+    """Change role or active flag; either change ends the user's sessions at once and is
+    audited. Demoting or deactivating the last active admin is a 409 `LAST_ADMIN`."""
+    return _read(await user_service.admin_update(settings, actor, user_id, body))
 
 
 @router.post("/{user_id}/unlock", operation_id="admin_users_unlock", response_model=AdminUserRead)
 async def unlock_user(actor: AdminUser, user_id: str) -> AdminUserRead:
-    return AdminUserRead.from_doc(await user_service.admin_unlock(actor, user_id))
+    """End the account's login back-offs (account-wide and per client); audited."""
+    return _read(await user_service.admin_unlock(actor, user_id))
 
 
 @router.post(
@@ -62,7 +69,5 @@ async def unlock_user(actor: AdminUser, user_id: str) -> AdminUserRead:
 async def force_password_reset(
     actor: AdminUser, user_id: str, settings: SettingsDep
 ) -> AdminUserRead:
-    """Ends the user's sessions, blocks login until reset and e-mails a reset link."""
-    return AdminUserRead.from_doc(
-        await user_service.admin_force_password_reset(settings, actor, user_id)
-    )
+    """Ends the user's sessions, blocks login until reset and e-mails a reset link; audited."""
+    return _read(await user_service.admin_force_password_reset(settings, actor, user_id))

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SettingsDep
-from app.core.ratelimit import limit_from_settings, limiter
+from app.core.ratelimit import client_ip, limit_from_settings, limiter
 from app.schemas.auth import (
     EmailRequest,
     LoginJSON,
@@ -21,6 +21,9 @@ from app.schemas.user import UserCreate, UserRead
 from app.services import auth as auth_service
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+# Both login routes draw on one per-IP budget (a slowapi shared limit).
+login_limit = limiter.shared_limit(limit_from_settings("rate_limit_login"), scope="auth_login")
 
 
 @router.post(
@@ -43,15 +46,17 @@ async def register(
     response_model=TokenPair,
     responses=error_responses(401, 403, 429),
 )
-@limiter.limit(limit_from_settings("rate_limit_login"))
+@login_limit
 async def login(
     request: Request,
     response: Response,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     settings: SettingsDep,
 ) -> TokenPair:
-    """OAuth2 password form (`username` is the e-mail), as Swagger's Authorize sends it."""
-    return await auth_service.login(settings, form.username, form.password)
+    """OAuth2 password form (`username` is the e-mail), as Swagger's Authorize sends it.
+    Repeated failures are throttled per (account, client IP) and per account: 429
+    `LOGIN_THROTTLED` with `Retry-After` and `unlock_at`."""
+    return await auth_service.login(settings, form.username, form.password, client_ip(request))
 
 
 @router.post(
@@ -60,11 +65,12 @@ async def login(
     response_model=TokenPair,
     responses=error_responses(401, 403, 429),
 )
-@limiter.limit(limit_from_settings("rate_limit_login"))
+@login_limit
 async def login_json(
     request: Request, response: Response, body: LoginJSON, settings: SettingsDep
 ) -> TokenPair:
-    return await auth_service.login(settings, body.email, body.password)
+    """The same login as `/auth/login` (same throttling, same per-IP budget), as JSON."""
+    return await auth_service.login(settings, body.email, body.password, client_ip(request))
 
 
 @router.post(
@@ -102,7 +108,8 @@ async def logout(
 async def forgot_password(
     request: Request, response: Response, body: EmailRequest, settings: SettingsDep
 ) -> None:
-    """Always 202, whether or not the address has an account."""
+    """Always 202 with the same body, whether or not the address has an account: the
+    e-mail is queued and sent off the request path."""
     await auth_service.forgot_password(settings, body.email)
 
 
@@ -128,7 +135,13 @@ async def verify_email(body: TokenRequest) -> None:
     "/resend-verification",
     operation_id="auth_resend_verification",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(401, 409),
+    responses=error_responses(429),
 )
-async def resend_verification(principal: CurrentUser, settings: SettingsDep) -> None:
-    await auth_service.resend_verification(settings, principal)
+@limiter.limit(limit_from_settings("rate_limit_resend_verification"))
+async def resend_verification(
+    request: Request, response: Response, body: EmailRequest, settings: SettingsDep
+) -> None:
+    """No login needed, like forgot-password, and always 202 with the same body, so it cannot
+    confirm that an address has an account. An active, unverified account gets a new link
+    (the previous one stops working); every other address gets nothing."""
+    await auth_service.resend_verification(settings, body.email)
