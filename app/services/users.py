@@ -27,7 +27,7 @@ log = structlog.get_logger("app.users")
 USER_SORTS = {
     "-created_at": SortSpec("-created_at", "created_at", -1),
     "created_at": SortSpec("created_at", "created_at", 1),
-    "email": SortSpec("email", "email", 1),
+    "email": SortSpec("email", "email", 1, kind="str"),
 }
 
 
