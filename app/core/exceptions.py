@@ -190,9 +190,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         message = "The resource was not found."
     elif exc.status_code == 405:
         message = "This method is not allowed on this resource."
-        allowed = allowed_methods(request)
+        # Routes outside the spec (the docs) fall back to the router's own Allow header;
+        # HEAD is answered wherever GET is (RequestContextMiddleware), so it is listed too.
+        allowed = set(allowed_methods(request)) or {
+            m.strip() for m in headers.get("Allow", "").split(",") if m.strip()
+        }
+        if "GET" in allowed:
+            allowed.add("HEAD")
         if allowed:
-            headers["Allow"] = ", ".join(allowed)
+            headers["Allow"] = ", ".join(sorted(allowed))
     return error_response(exc.status_code, code, message, headers=headers)
 
 

@@ -14,6 +14,7 @@ processors — is:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -51,42 +52,61 @@ SENSITIVE_KEY_PARTS = (
     "credential",
     "signature",
 )
-_KEY_ALTERNATIVES = "|".join([*SENSITIVE_KEY_PARTS, "pwd", r"api-key", r"x-api-key", "csrf"])
-_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # JWTs (and any part of one: `eyJ` is base64 for `{"`).
-    (re.compile(r"eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}"), "[redacted-jwt]"),
-    # HTTP credentials as they appear in headers or their reprs.
-    (re.compile(r"(?i)\b(bearer|basic|digest)(\s+|%20|\+)[A-Za-z0-9._~+/=%-]+"), r"\1 " + REDACTED),
-    # key=value / key: value / "key": "value" with a sensitive key (quoted values whole).
-    (
-        re.compile(
-            r"(?i)([\w-]*(?:" + _KEY_ALTERNATIVES + r")[\w-]*[\"']?\s*(?:=|:)\s*)"
-            r"(\"[^\"]*\"|'[^']*'|[^\s&,;)}\]]+)"
-        ),
-        r"\1" + REDACTED,
-    ),
+_KEY_WORDS = (*SENSITIVE_KEY_PARTS, "pwd", "csrf", "api-key")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}")  # `eyJ` is base64 for `{"`
+_HTTP_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic|digest)(?:\s+|%20|\+)[A-Za-z0-9._~+/=%-]+")
+# `key=value`, `key: value`, `"key": "value"` (quoted values whole); the key is checked in
+# Python, and a match only starts where a word starts, so the scan stays linear.
+_KEYED = re.compile(
+    r"(?<![\w-])([\w-]+)([\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;)}\]]+)"
 )
-# Long runs of URL-safe base64 with upper, lower case and digits: random secrets (reset and
-# verification tokens are 43 such characters). Hex digests and identifiers are left alone.
+# Long runs of URL-safe base64 mixing upper and lower case with digits, '-' or '_': random
+# secrets (reset and verification tokens are 43 such characters). Hex ids and digests,
+# snake_case and CamelCase names are left alone.
 _RANDOM_RUN = re.compile(r"[A-Za-z0-9_-]{32,}")
+_DIGIT_OR_DASH = re.compile(r"[0-9_-]")
+
+
+# Could the string hold anything `redact_text` replaces? (Checked first, in one scan.)
+_SUSPICIOUS = re.compile(r"eyJ|[=:]|(?i:bearer|basic|digest)|[A-Za-z0-9_-]{32}")
+
+
+def _keyed(match: re.Match[str]) -> str:
+    key = match.group(1).lower()
+    if any(word in key for word in _KEY_WORDS):
+        return match.group(1) + match.group(2) + REDACTED
+    return match.group(0)
 
 
 def _random_looking(match: re.Match[str]) -> str:
     text = match.group(0)
-    mixed = any(c.isupper() for c in text) and any(c.islower() for c in text)
-    return REDACTED if mixed and any(c.isdigit() for c in text) else text
+    mixed = text.lower() != text and text.upper() != text
+    return REDACTED if mixed and _DIGIT_OR_DASH.search(text) else text
 
 
 def redact_text(text: str) -> str:
-    """Credentials found anywhere in free text replaced by a marker."""
-    for pattern, replacement in _VALUE_PATTERNS:
-        text = pattern.sub(replacement, text)
+    """Credentials found anywhere in free text replaced by a marker. Each pattern runs only
+    when the text could hold what it looks for (most log strings are short and clean)."""
+    if "eyJ" in text:
+        text = _JWT.sub("[redacted-jwt]", text)
+    lowered = text.lower()
+    if "bearer" in lowered or "basic" in lowered or "digest" in lowered:
+        text = _HTTP_CREDENTIAL.sub(r"\1 " + REDACTED, text)
+    if "=" in text or ":" in text:
+        text = _KEYED.sub(_keyed, text)
     return _RANDOM_RUN.sub(_random_looking, text)
 
 
+_SENSITIVE_KEY = re.compile("|".join(SENSITIVE_KEY_PARTS))
+
+
+@functools.lru_cache(maxsize=1024)
+def _sensitive_name(name: str) -> bool:
+    return _SENSITIVE_KEY.search(name.lower()) is not None
+
+
 def _sensitive(key: Any) -> bool:
-    lowered = str(key).lower()
-    return any(part in lowered for part in SENSITIVE_KEY_PARTS)
+    return _sensitive_name(key if isinstance(key, str) else str(key))
 
 
 class _Budget:
@@ -100,6 +120,9 @@ def _clean(value: Any, budget: _Budget, depth: int, limit: int) -> Any:
     """Redacted, bounded copy of `value` (JSON-friendly types kept as they are)."""
     if value is None or isinstance(value, bool | int | float):
         return value
+    if type(value) is str and len(value) <= budget.left and not _SUSPICIOUS.search(value):
+        budget.left -= len(value)  # the common case: a short, clean string (one C-level scan)
+        return value if len(value) <= limit else _clean_text(value, budget, limit)
     if budget.left <= 0:
         return "…"
     if isinstance(value, dict | list | tuple | set | frozenset):
@@ -124,7 +147,10 @@ def _clean(value: Any, budget: _Budget, depth: int, limit: int) -> Any:
             budget.left -= 2
             cleaned.append(_clean(item, budget, depth + 1, limit))
         return cleaned
-    text = value if isinstance(value, str) else repr(value)
+    return _clean_text(value if isinstance(value, str) else repr(value), budget, limit)
+
+
+def _clean_text(text: str, budget: _Budget, limit: int) -> str:
     # Redact a little past the cut so a credential straddling it is still recognised whole.
     text = redact_text(text[: limit + 2_100])
     limit = min(limit, max(budget.left, 0))
@@ -134,10 +160,15 @@ def _clean(value: Any, budget: _Budget, depth: int, limit: int) -> Any:
     return text
 
 
+_OWN_KEYS = frozenset({"timestamp", "level", "logger"})  # written by our processors
+
+
 def sanitize(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Redact and bound every field of a record (run after the exception is rendered)."""
     budget = _Budget(MAX_RECORD)
     for key in list(event_dict):
+        if key in _OWN_KEYS:
+            continue
         if _sensitive(key):
             event_dict[key] = REDACTED
             continue
