@@ -57,9 +57,7 @@ _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{6,}(?:\.[A-Za-z0-9_-]*){0,2}")  # `eyJ` is 
 _HTTP_CREDENTIAL = re.compile(r"(?i)\b(bearer|basic|digest)(?:\s+|%20|\+)[A-Za-z0-9._~+/=%-]+")
 # `key=value`, `key: value`, `"key": "value"` (quoted values whole); the key is checked in
 # Python, and a match only starts where a word starts, so the scan stays linear.
-_KEYED = re.compile(
-    r"(?<![\w-])([\w-]+)([\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;)}\]]+)"
-)
+_KEYED = re.compile(r"(?<![\w-])([\w-]+)([\"']?\s*[:=]\s*)(\"[^\"]*\"|'[^']*'|[^\s&,;)}\]]+)")
 # Long runs of URL-safe base64 mixing upper and lower case with digits, '-' or '_': random
 # secrets (reset and verification tokens are 43 such characters). Hex ids and digests,
 # snake_case and CamelCase names are left alone.
