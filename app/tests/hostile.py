@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import Message
 
 
 def assert_answered(response: httpx.Response) -> dict[str, Any] | None:
@@ -50,12 +51,12 @@ async def raw_get(app: FastAPI, path: str, query: bytes, headers: dict[str, str]
         "client": ("203.0.113.10", 51000),
         "server": ("testserver", 80),
     }
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await app(scope, receive, send)

@@ -25,6 +25,7 @@ import httpx
 import pytest
 from bson import ObjectId
 from fastapi import FastAPI
+from starlette.types import Message
 
 from app.core.logging import MAX_FRAMES, redact_text
 from app.core.security import TokenType, create_token
@@ -164,17 +165,17 @@ async def test_failure_after_the_response_started_is_logged_once(
     it does not re-raise, so the server does not log the traceback a second time."""
     add_failing_routes(app)
     capfd.readouterr()
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
     requested = False
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         nonlocal requested
         if requested:  # a client that stays connected: wait (cancellably) forever
             await asyncio.Event().wait()
         requested = True
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     path = f"{PREFIX}/stream-boom"
@@ -265,7 +266,7 @@ async def test_real_server_logs_each_failure_once_and_keeps_serving(
                 creds = credentials(token)
                 probes: list[int] = []
 
-                async def probe_until(task: asyncio.Task[Any]) -> None:
+                async def probe_until(task: asyncio.Future[Any]) -> None:
                     while not task.done():
                         probes.append((await http.get("/api/v1/health/live")).status_code)
                         await asyncio.sleep(0.01)

@@ -97,7 +97,7 @@ async def test_hostile_bearer_tokens(
     client: httpx.AsyncClient, admin: UserWithToken, token: str
 ) -> None:
     response = await client.get(
-        f"{API}/users/me", headers={"Authorization": f"Bearer {token}".encode()}
+        f"{API}/users/me", headers={b"authorization": f"Bearer {token}".encode()}
     )
     error = assert_answered(response)
     assert error is not None

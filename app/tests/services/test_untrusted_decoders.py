@@ -64,6 +64,7 @@ def cursor_of(payload: Any) -> str:
 
 
 def assert_cursor_decodes_or_422(sort: SortSpec, cursor: str) -> None:
+    refused: ValidationFailed | None
     try:
         value, doc_id = decode_cursor(sort, cursor)
     except ValidationFailed as exc:
