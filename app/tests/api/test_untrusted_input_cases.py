@@ -4,12 +4,17 @@ attacks are in test_untrusted_input.py."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from app.api.routing import StrictRoute
+from app.api.v1 import endpoints
 from app.tests.factories import UserWithToken, make_org
 from app.tests.hostile import assert_answered, b64, raw_get, with_params
 
@@ -181,3 +186,19 @@ async def test_json_variants_are_accepted(client: httpx.AsyncClient, admin: User
             content=b'{"full_name": "Ada Admin"}',
         )
         assert response.status_code == 200, response.text
+
+
+def test_every_endpoint_module_decodes_strictly() -> None:
+    """A router added later (or by another change) must use StrictRoute, or its JSON
+    bodies and query parameters would be decoded leniently again."""
+    checked = 0
+    for module_info in pkgutil.iter_modules(endpoints.__path__):
+        module = importlib.import_module(f"{endpoints.__name__}.{module_info.name}")
+        router = getattr(module, "router", None)
+        if router is None:
+            continue
+        assert router.route_class is StrictRoute, module_info.name
+        routes = [r for r in router.routes if isinstance(r, APIRoute)]
+        assert all(isinstance(r, StrictRoute) for r in routes), module_info.name
+        checked += len(routes)
+    assert checked >= 60
