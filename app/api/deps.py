@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from app.api.http import if_match_version
 from app.core.config import Settings
 from app.core.exceptions import Forbidden, Unauthorized
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageParams
+from app.core.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageParams
 from app.models.user import Role
 from app.services import auth as auth_service
 from app.services.auth import Principal
@@ -76,7 +76,8 @@ async def page_params(
         int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–100.")
     ] = DEFAULT_LIMIT,
     cursor: Annotated[
-        str | None, Query(max_length=512, description="Opaque cursor from `next_cursor`.")
+        str | None,
+        Query(max_length=MAX_CURSOR_LENGTH, description="Opaque cursor from `next_cursor`."),
     ] = None,
     include_total: Annotated[bool, Query(description="Also count all matches.")] = False,
 ) -> PageParams:

@@ -10,12 +10,12 @@ import re
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.query_string import check_query_string
 from app.core.context import request_id_var
 from app.core.exceptions import error_body
 
@@ -85,6 +85,9 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})
         body = _Body()
         receive = self._tracked(receive, body)
+        method = scope["method"]
+        if method == "HEAD":  # answered as GET without the body, wherever GET is (RFC 9110)
+            scope = {**scope, "method": "GET"}
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -97,6 +100,8 @@ class RequestContextMiddleware:
                 existing = {name.lower() for name, _ in headers}
                 headers.extend(h for h in self.security_headers if h[0] not in existing)
                 message["headers"] = headers
+            elif method == "HEAD" and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
         try:
@@ -119,7 +124,7 @@ class RequestContextMiddleware:
         finally:
             access_log.info(
                 "request",
-                method=scope.get("method"),
+                method=method,
                 path=scope.get("path"),
                 status=state["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
@@ -186,16 +191,9 @@ class RequestContextMiddleware:
         return uuid.uuid4().hex
 
     def _reject(self, scope: Scope) -> tuple[int, str, str, list[Any]] | None:
-        query = scope.get("query_string", b"").decode("latin-1")
-        if query:
-            bad = [k for k, _ in parse_qsl(query, keep_blank_values=True) if "$" in k or "[" in k]
-            if bad:
-                return (
-                    422,
-                    "INVALID_QUERY",
-                    "Query parameter names may not contain '$' or '['.",
-                    [{"loc": ["query", k], "msg": "operator syntax is not accepted"} for k in bad],
-                )
+        rejection = check_query_string(scope.get("query_string", b""))
+        if rejection is not None:
+            return rejection
         if self._unlimited(scope):
             return None
         for name, value in scope.get("headers", []):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     environment: Environment = Environment.development
     app_name: str = "RunWei API"
     log_level: str = "INFO"
+    # auto: JSON lines in production, readable console lines elsewhere
+    log_format: Literal["auto", "console", "json"] = "auto"
 
     # Security / tokens
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET_KEY)

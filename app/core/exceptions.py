@@ -121,6 +121,7 @@ HTTP_CODES: dict[int, str] = {
     409: "CONFLICT",
     412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
+    414: "URI_TOO_LONG",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
     429: "RATE_LIMITED",
@@ -155,10 +156,13 @@ def error_response(
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors():
+        msg = str(err.get("msg", ""))
+        if err.get("type") == "json_invalid" and isinstance(err.get("ctx"), dict):
+            msg = f"{msg}: {err['ctx'].get('error', '')}"  # why (strict_json's reason)
         details.append(
             {
                 "loc": [str(part) for part in err.get("loc", ())],
-                "msg": str(err.get("msg", "")),
+                "msg": msg,
                 "type": str(err.get("type", "")),
             }
         )
@@ -186,9 +190,15 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
         message = "The resource was not found."
     elif exc.status_code == 405:
         message = "This method is not allowed on this resource."
-        allowed = allowed_methods(request)
+        # Routes outside the spec (the docs) fall back to the router's own Allow header;
+        # HEAD is answered wherever GET is (RequestContextMiddleware), so it is listed too.
+        allowed = set(allowed_methods(request)) or {
+            m.strip() for m in headers.get("Allow", "").split(",") if m.strip()
+        }
+        if "GET" in allowed:
+            allowed.add("HEAD")
         if allowed:
-            headers["Allow"] = ", ".join(allowed)
+            headers["Allow"] = ", ".join(sorted(allowed))
     return error_response(exc.status_code, code, message, headers=headers)
 
 
@@ -228,7 +238,9 @@ async def database_unavailable_handler(_: Request, exc: Exception) -> JSONRespon
 
 
 async def unhandled_error_handler(_: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled_error", exc_info=exc)
+    """Renders the 500 only. `RequestContextMiddleware` logs (once) every exception raised
+    inside it; one that reaches this handler came from outside it, and Starlette re-raises
+    it after this response so the server logs it — through our formatter, once."""
     return error_response(500, "INTERNAL_ERROR", "An unexpected error occurred.")
 
 

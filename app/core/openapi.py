@@ -38,6 +38,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                 responses["422"] = _error_response("Validation error")
             if "requestBody" in operation:
                 responses.setdefault("400", _error_response("Malformed request body"))
+                responses.setdefault("415", _error_response("Unsupported media type"))
             responses.setdefault("500", _error_response("Unexpected error"))
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from beanie import Document, SortDirection
 from bson import ObjectId
-from bson.errors import InvalidId
 from pydantic import BaseModel, Field
 
 from app.core.exceptions import ValidationFailed
+from app.utils import strict_json
 
 T = TypeVar("T")
 D = TypeVar("D", bound=Document)
@@ -38,77 +39,101 @@ class PageParams:
     include_total: bool = False
 
 
+CursorKind = Literal["datetime", "str", "int"]
+MAX_CURSOR_LENGTH = 2048
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]+={0,2}")
+MAX_INT_VALUE = 10**9  # int sort keys (relevance scores) are small and never negative
+
+
 @dataclass(frozen=True, slots=True)
 class SortSpec:
-    """A sort the API offers: its public name, the stored field and its direction."""
+    """A sort the API offers: its public name, the stored field, its direction and the type
+    of its values (a cursor carrying any other type is refused)."""
 
     name: str
     field: str
     direction: int  # 1 ascending, -1 descending
+    kind: CursorKind = "datetime"
+    nullable: bool = False
 
 
-def _bad_cursor() -> ValidationFailed:
+def _bad_cursor(reason: str = "malformed cursor") -> ValidationFailed:
     return ValidationFailed(
         "The cursor is malformed or belongs to another sort.",
         code="INVALID_CURSOR",
-        details=[{"loc": ["query", "cursor"], "msg": "malformed cursor", "type": "value_error"}],
+        details=[{"loc": ["query", "cursor"], "msg": reason, "type": "value_error"}],
     )
 
 
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, datetime):
+def _encode_value(sort: SortSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    if sort.kind == "datetime":
+        if not isinstance(value, datetime):
+            raise TypeError(f"sort {sort.name!r} holds datetimes, got {type(value)!r}")
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        return ["d", value.isoformat()]
-    if isinstance(value, ObjectId):
-        return ["o", str(value)]
-    if value is None or isinstance(value, bool | int | float | str):
-        return ["v", value]
-    raise TypeError(f"unsupported cursor value {type(value)!r}")
+        return value.astimezone(UTC).isoformat()
+    if sort.kind == "int":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"sort {sort.name!r} holds integers, got {type(value)!r}")
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"sort {sort.name!r} holds strings, got {type(value)!r}")
+    return value
 
 
-def _decode_value(raw: Any) -> Any:
-    if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str)):
-        raise _bad_cursor()
-    tag, value = raw
-    try:
-        if tag == "d" and isinstance(value, str):
-            parsed = datetime.fromisoformat(value)
-            if parsed.tzinfo is None:
-                raise _bad_cursor()
-            return parsed.astimezone(UTC)
-        if tag == "o" and isinstance(value, str):
-            return ObjectId(value)
-        if tag == "v" and (value is None or isinstance(value, bool | int | float | str)):
-            return value
-    except (ValueError, InvalidId) as exc:
-        raise _bad_cursor() from exc
-    raise _bad_cursor()
+def _decode_value(sort: SortSpec, raw: Any) -> Any:
+    """The sort value back from JSON: exactly the sort's type (or null where it may be)."""
+    if raw is None:
+        if sort.nullable:
+            return None
+        raise _bad_cursor("null value for a sort that has none")
+    if sort.kind == "datetime":
+        if not isinstance(raw, str) or len(raw) > 40:
+            raise _bad_cursor("expected a date-time")
+        try:
+            parsed = datetime.fromisoformat(raw)
+        except ValueError:
+            raise _bad_cursor("expected a date-time") from None
+        if parsed.tzinfo is None:
+            raise _bad_cursor("expected a date-time with a time zone")
+        return parsed.astimezone(UTC)
+    if sort.kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_INT_VALUE:
+            raise _bad_cursor("expected a small non-negative integer")
+        return raw
+    if not isinstance(raw, str):
+        raise _bad_cursor("expected a string")
+    return raw
 
 
 def encode_cursor(sort: SortSpec, value: Any, doc_id: ObjectId | str) -> str:
-    payload = {"s": sort.name, "v": _encode_value(value), "i": str(doc_id)}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
+    """base64url (unpadded) of `{"s": sort name, "v": sort value, "i": id}`."""
+    payload = {"s": sort.name, "v": _encode_value(sort, value), "i": str(doc_id)}
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(sort: SortSpec, cursor: str) -> tuple[Any, Any]:
-    if len(cursor) > 512:
+def decode_cursor(sort: SortSpec, cursor: str) -> tuple[Any, ObjectId]:
+    """The (sort value, id) a cursor carries. Anything but a cursor `encode_cursor` made for
+    this sort is a 422 INVALID_CURSOR, decided in time linear in its (bounded) length."""
+    if len(cursor) > MAX_CURSOR_LENGTH or not _CURSOR_CHARS.fullmatch(cursor):
         raise _bad_cursor()
+    cursor = cursor.rstrip("=")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise _bad_cursor() from exc
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = strict_json.loads(raw, max_depth=2)
+    except (binascii.Error, ValueError):
+        raise _bad_cursor() from None
     if not isinstance(payload, dict) or set(payload) != {"s", "v", "i"}:
         raise _bad_cursor()
-    if payload["s"] != sort.name or not isinstance(payload["i"], str):
-        raise _bad_cursor()
-    value = _decode_value(payload["v"])
-    doc_id: Any = payload["i"]
-    if ObjectId.is_valid(doc_id):
-        doc_id = ObjectId(doc_id)
-    return value, doc_id
+    if payload["s"] != sort.name:
+        raise _bad_cursor("the cursor belongs to another sort")
+    doc_id = payload["i"]
+    if not isinstance(doc_id, str) or not ObjectId.is_valid(doc_id):
+        raise _bad_cursor("expected an id")
+    return _decode_value(sort, payload["v"]), ObjectId(doc_id)
 
 
 def keyset_filter(sort: SortSpec, value: Any, doc_id: Any) -> dict[str, Any]:

@@ -8,9 +8,6 @@ lat/lng fields refined by exact great-circle distance.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,14 +19,13 @@ from beanie import Document, PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
 from app.core.exceptions import (
-    AppError,
     Conflict,
     Forbidden,
     NotFound,
     PreconditionFailed,
     ValidationFailed,
 )
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import PageParams, SortSpec, decode_cursor, encode_cursor, paginate
 from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.organisation import Organisation, OrgRole
@@ -49,6 +45,9 @@ T = TypeVar("T", bound=CatalogueItem)
 
 MAX_SCORED_MATCHES = 5000  # relevance and geo refine at most this many candidates in Python
 RELEVANCE = "relevance"
+# Scores are computed, not stored: the field name is never queried, only the cursor codec's
+# value type matters (a small non-negative int), with the id descending as tie-breaker.
+RELEVANCE_SORT = SortSpec(RELEVANCE, "_score", -1, kind="int")
 
 
 @dataclass(frozen=True)
@@ -710,30 +709,10 @@ def _score(q_tokens: list[str], doc: dict[str, Any]) -> int:
     return sum(3 if t in title else 1 for t in q_tokens) + (1 if doc.get("featured") else 0)
 
 
-def _encode_relevance_cursor(score: int, doc_id: PydanticObjectId) -> str:
-    raw = json.dumps({"s": RELEVANCE, "v": score, "i": str(doc_id)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_relevance_cursor(cursor: str) -> tuple[int, PydanticObjectId]:
-    error = ValidationFailed(
-        "The cursor is malformed or belongs to another sort.", code="INVALID_CURSOR"
-    )
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if payload.get("s") != RELEVANCE or not isinstance(payload.get("v"), int):
-            raise error
-        return payload["v"], PydanticObjectId(payload["i"])
-    except AppError:
-        raise
-    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise error from exc
-
-
 async def _relevance_page(
     kind: CatalogueKind[T], filters: dict[str, Any], q_tokens: list[str], page: PageParams
 ) -> tuple[list[T], str | None]:
-    cursor_key = _decode_relevance_cursor(page.cursor) if page.cursor else None
+    cursor_key = decode_cursor(RELEVANCE_SORT, page.cursor) if page.cursor else None
     scored: list[tuple[int, PydanticObjectId]] = []
     matches = (
         kind.model.get_motor_collection()
@@ -756,7 +735,7 @@ async def _relevance_page(
     next_cursor = None
     if len(window) > page.limit:
         last_score, last_id = window[page.limit - 1]
-        next_cursor = _encode_relevance_cursor(last_score, last_id)
+        next_cursor = encode_cursor(RELEVANCE_SORT, last_score, last_id)
     return items, next_cursor
 
 

@@ -61,7 +61,7 @@ KIND: CatalogueKind[Event] = CatalogueKind(
     type_kind=ReferenceKind.event_types,
     sorts={
         "start": SortSpec("start", "start_at", 1),
-        "newest": SortSpec("newest", "published_at", -1),
+        "newest": SortSpec("newest", "published_at", -1, nullable=True),
         "updated": SortSpec("updated", "updated_at", 1),
     },
     default_sort="start",

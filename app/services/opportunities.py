@@ -77,7 +77,7 @@ KIND: CatalogueKind[Opportunity] = CatalogueKind(
     type_kind=ReferenceKind.opportunity_types,
     sorts={
         "deadline": SortSpec("deadline", "deadline_sort", 1),
-        "newest": SortSpec("newest", "published_at", -1),
+        "newest": SortSpec("newest", "published_at", -1, nullable=True),
         "updated": SortSpec("updated", "updated_at", 1),
     },
     default_sort="deadline",

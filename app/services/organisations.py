@@ -26,7 +26,7 @@ from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
 ENTITY = "organisation"
 SORTS = {
-    "name": SortSpec("name", "name", 1),
+    "name": SortSpec("name", "name", 1, kind="str"),
     "newest": SortSpec("newest", "created_at", -1),
 }
 

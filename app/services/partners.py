@@ -24,7 +24,7 @@ from app.services.auth import Principal
 from app.services.versioning import check_version, save_versioned
 
 ENTITY = "partner"
-PUBLIC_SORT = SortSpec("name", "organisation_name", 1)
+PUBLIC_SORT = SortSpec("name", "organisation_name", 1, kind="str")
 ADMIN_SORT = SortSpec("newest", "created_at", -1)
 
 

@@ -32,7 +32,7 @@ ENTITY = "user"
 USER_SORTS = {
     "-created_at": SortSpec("-created_at", "created_at", -1),
     "created_at": SortSpec("created_at", "created_at", 1),
-    "email": SortSpec("email", "email", 1),
+    "email": SortSpec("email", "email", 1, kind="str"),
 }
 
 

@@ -224,8 +224,11 @@ async def test_405_lists_every_allowed_method(client: AsyncClient) -> None:
     assert set(listing.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
-async def test_undecodable_body_is_400_in_error_shape(client: AsyncClient) -> None:
+async def test_undecodable_body_is_422_in_error_shape(client: AsyncClient) -> None:
+    """Invalid UTF-8 is malformed JSON like any other (strict_json), not a generic 400."""
     response = await client.post(
         "/api/v1/auth/refresh", content=b"&\xff\xfeXH", headers={"content-type": "application/json"}
     )
-    assert_error_shape(response, 400, "BAD_REQUEST")
+    body = assert_error_shape(response, 422, "VALIDATION_ERROR")
+    assert body["error"]["details"][0]["type"] == "json_invalid"
+    assert "UTF-8" in body["error"]["details"][0]["msg"]

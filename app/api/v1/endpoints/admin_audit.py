@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import AdminUser, PageDep
+from app.api.routing import StrictRoute
 from app.schemas.admin import AuditPage, AuditRead
 from app.schemas.validators import UtcDatetime
 from app.services import audit
 
-router = APIRouter(prefix="/audit", tags=["admin"])
+router = APIRouter(prefix="/audit", tags=["admin"], route_class=StrictRoute)
 
 
 @router.get("", operation_id="admin_audit_list", response_model=AuditPage)

@@ -5,11 +5,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from app.api.deps import PageDep, StaffUser
+from app.api.routing import StrictRoute
 from app.schemas.admin import ModerationItem, ModerationPage
 from app.schemas.catalogue import RevisionRead
 from app.services import moderation
 
-router = APIRouter(prefix="/moderation", tags=["admin"])
+router = APIRouter(prefix="/moderation", tags=["admin"], route_class=StrictRoute)
 
 
 @router.get("", operation_id="admin_moderation_list", response_model=ModerationPage)

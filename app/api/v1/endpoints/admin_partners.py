@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminUser, IfMatch, PageDep
 from app.api.http import set_created, set_etag
+from app.api.routing import StrictRoute
 from app.models.organisation import PartnerStatus
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
@@ -16,7 +17,9 @@ from app.schemas.organisation import (
 )
 from app.services import partners as partner_service
 
-router = APIRouter(prefix="/partners", tags=["admin"], responses=error_responses(404))
+router = APIRouter(
+    prefix="/partners", tags=["admin"], responses=error_responses(404), route_class=StrictRoute
+)
 
 
 @router.get("", operation_id="admin_partners_list", response_model=PartnershipPage)

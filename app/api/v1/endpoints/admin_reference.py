@@ -3,12 +3,15 @@
 from fastapi import APIRouter, status
 
 from app.api.deps import AdminUser
+from app.api.routing import StrictRoute
 from app.models.reference import ReferenceKind
 from app.schemas.common import error_responses
 from app.schemas.reference import ReferenceCreate, ReferenceList, ReferenceRead, ReferenceUpdate
 from app.services import reference as reference_service
 
-router = APIRouter(prefix="/reference", tags=["admin"], responses=error_responses(404))
+router = APIRouter(
+    prefix="/reference", tags=["admin"], responses=error_responses(404), route_class=StrictRoute
+)
 
 
 @router.get("/{kind}", operation_id="admin_reference_list", response_model=ReferenceList)

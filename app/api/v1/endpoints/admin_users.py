@@ -5,13 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from app.api.deps import AdminUser, PageDep, SettingsDep
+from app.api.routing import StrictRoute
 from app.models.user import Role
 from app.schemas.common import error_responses
 from app.schemas.user import AdminUserPage, AdminUserRead, AdminUserUpdate, UserStatus
 from app.services import users as user_service
 from app.services.users import AdminUserView
 
-router = APIRouter(prefix="/users", tags=["admin"], responses=error_responses(404))
+router = APIRouter(
+    prefix="/users", tags=["admin"], responses=error_responses(404), route_class=StrictRoute
+)
 
 
 def _read(view: AdminUserView) -> AdminUserRead:

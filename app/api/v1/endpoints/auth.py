@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SettingsDep
+from app.api.routing import StrictRoute
 from app.core.ratelimit import client_ip, limit_from_settings, limiter
 from app.schemas.auth import (
     EmailRequest,
@@ -20,7 +21,7 @@ from app.schemas.common import error_responses
 from app.schemas.user import UserCreate, UserRead
 from app.services import auth as auth_service
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictRoute)
 
 # Both login routes draw on one per-IP budget (a slowapi shared limit).
 login_limit = limiter.shared_limit(limit_from_settings("rate_limit_login"), scope="auth_login")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
 from app.api.http import set_created, set_etag
+from app.api.routing import StrictRoute
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.revisions import add_revision_routes
 from app.api.v1.endpoints.workflow import add_workflow_routes
@@ -30,7 +31,7 @@ from app.services import events as event_service
 from app.services.catalogue import Viewer
 from app.services.events import EventFilters
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(prefix="/events", tags=["events"], route_class=StrictRoute)
 Slugs = Annotated[list[str] | None, Query(max_length=30)]
 
 

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter, Request
 
+from app.api.routing import StrictRoute
 from app.core.exceptions import ServiceUnavailable
 from app.schemas.common import error_responses
 from app.schemas.health import Health
 
-router = APIRouter(prefix="/health", tags=["health"])
+router = APIRouter(prefix="/health", tags=["health"], route_class=StrictRoute)
 
 
 @router.get("/live", operation_id="health_live", response_model=Health)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import CurrentUser, PageDep
+from app.api.routing import StrictRoute
 from app.api.v1.endpoints.events import present as present_event
 from app.api.v1.endpoints.opportunities import present as present_opportunity
 from app.schemas.catalogue import ItemTombstone
@@ -15,7 +16,9 @@ from app.services import catalogue
 from app.services import events as event_service
 from app.services import opportunities as opportunity_service
 
-router = APIRouter(prefix="/me", tags=["me"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/me", tags=["me"], responses=error_responses(401), route_class=StrictRoute
+)
 
 
 @router.get(

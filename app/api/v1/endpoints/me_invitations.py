@@ -3,11 +3,17 @@
 from fastapi import APIRouter
 
 from app.api.deps import CurrentUser, PageDep
+from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.invitation import InvitationPage, InvitationRead
 from app.services import invitations as invitation_service
 
-router = APIRouter(prefix="/me/invitations", tags=["me"], responses=error_responses(401, 403))
+router = APIRouter(
+    prefix="/me/invitations",
+    tags=["me"],
+    responses=error_responses(401, 403),
+    route_class=StrictRoute,
+)
 
 
 @router.get("", operation_id="me_invitations_list", response_model=InvitationPage)

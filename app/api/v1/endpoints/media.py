@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.api.deps import CurrentUser, OptionalUser, SettingsDep
 from app.api.http import set_created
+from app.api.routing import StrictRoute
 from app.api.uploads import read_upload
 from app.core.config import Settings
 from app.core.cpu_pool import CpuPool
@@ -19,7 +20,7 @@ from app.services.auth import Principal
 from app.services.media import AttachTarget, IncomingFile
 from app.services.storage import Storage
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], route_class=StrictRoute)
 UPLOAD_ERRORS = error_responses(401, 403, 404, 413, 415, 422, 503)
 
 

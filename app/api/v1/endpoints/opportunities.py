@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep
 from app.api.http import set_created, set_etag
+from app.api.routing import StrictRoute
 from app.api.v1.endpoints.listing import CommonList, common_list, split_values
 from app.api.v1.endpoints.revisions import add_revision_routes
 from app.api.v1.endpoints.workflow import add_workflow_routes
@@ -25,8 +26,9 @@ from app.services import catalogue
 from app.services import opportunities as opportunity_service
 from app.services.catalogue import Viewer
 from app.services.opportunities import OpportunityFilters
+from app.utils.strict_json import INT_MAX
 
-router = APIRouter(prefix="/opportunities", tags=["opportunities"])
+router = APIRouter(prefix="/opportunities", tags=["opportunities"], route_class=StrictRoute)
 Slugs = Annotated[list[str] | None, Query(max_length=30)]
 
 
@@ -62,10 +64,10 @@ async def list_opportunities(
     deadline_from: Annotated[UtcDatetime | None, Query()] = None,
     deadline_to: Annotated[UtcDatetime | None, Query()] = None,
     amount_min: Annotated[
-        int | None, Query(ge=0, description="Minor units; needs currency.")
+        int | None, Query(ge=0, le=INT_MAX, description="Minor units; needs currency.")
     ] = None,
     amount_max: Annotated[
-        int | None, Query(ge=0, description="Minor units; needs currency.")
+        int | None, Query(ge=0, le=INT_MAX, description="Minor units; needs currency.")
     ] = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
     open_now: Annotated[bool, Query(description="Deadline not passed (or rolling).")] = False,

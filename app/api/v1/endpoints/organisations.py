@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
 from app.api.http import set_created, set_etag
+from app.api.routing import StrictRoute
 from app.models.invitation import InvitationStatus
 from app.models.organisation import Organisation, OrganisationType
 from app.schemas.common import error_responses
@@ -27,7 +28,7 @@ from app.services import memberships as membership_service
 from app.services import organisations as org_service
 from app.services.auth import Principal
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=StrictRoute)
 
 
 def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:

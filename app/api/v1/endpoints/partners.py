@@ -5,12 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import PageDep
+from app.api.routing import StrictRoute
 from app.models.organisation import PartnerTier
 from app.schemas.common import error_responses
 from app.schemas.organisation import PartnershipPage, PartnershipRead
 from app.services import partners as partner_service
 
-router = APIRouter(prefix="/partners", tags=["partners"])
+router = APIRouter(prefix="/partners", tags=["partners"], route_class=StrictRoute)
 
 
 @router.get("", operation_id="partners_list", response_model=PartnershipPage)

@@ -6,12 +6,13 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep
 from app.api.http import set_created, set_etag
+from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.profile import ProfilePage, ProfilePatch, ProfileRead, ProfileWrite
 from app.schemas.validators import CountryCode
 from app.services import profiles as profile_service
 
-router = APIRouter(prefix="/profiles", tags=["profiles"])
+router = APIRouter(prefix="/profiles", tags=["profiles"], route_class=StrictRoute)
 
 
 @router.get(

@@ -3,11 +3,12 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.http import not_modified
+from app.api.routing import StrictRoute
 from app.models.reference import ReferenceKind
 from app.schemas.reference import ReferenceList
 from app.services import reference as reference_service
 
-router = APIRouter(prefix="/reference", tags=["reference"])
+router = APIRouter(prefix="/reference", tags=["reference"], route_class=StrictRoute)
 
 CACHE_CONTROL = "public, max-age=300"
 

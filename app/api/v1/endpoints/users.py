@@ -3,11 +3,14 @@
 from fastapi import APIRouter, status
 
 from app.api.deps import CurrentUser, SettingsDep
+from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.user import PasswordChange, UserRead, UserUpdateMe
 from app.services import users as user_service
 
-router = APIRouter(prefix="/users", tags=["users"], responses=error_responses(401))
+router = APIRouter(
+    prefix="/users", tags=["users"], responses=error_responses(401), route_class=StrictRoute
+)
 
 
 @router.get("/me", operation_id="users_me_get", response_model=UserRead)
