@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,22 +88,29 @@ def _run(base: str, *extra: str) -> subprocess.CompletedProcess[str]:
         "--phases", "coverage,fuzzing",
         "--max-examples", "8",
         "--seed", "20261122",
-        "--workers", "2",
+        "--workers", "1",  # CPython 3.11.7 + threaded workers: spurious AST errors (gh-106905)
         "--no-color",
         *[arg for op in EXCLUDED for arg in ("--exclude-operation-id", op)],
         *extra,
     ]  # fmt: skip
-    return subprocess.run(  # noqa: S603 - our own venv tools
-        command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
+    with tempfile.TemporaryDirectory() as workdir:  # its cache stays out of the repository
+        return subprocess.run(  # noqa: S603 - our own venv tools
+            command, cwd=workdir, capture_output=True, text=True, timeout=600, check=False
+        )
+
+
+def _failures(output: str) -> str:
+    """The part of schemathesis's report that says what failed (not its closing advice)."""
+    start = output.find("FAILURES")
+    return output[start : start + 6000] if start >= 0 else output[-6000:]
 
 
 def test_no_server_errors_as_admin(server: str) -> None:
     token = httpx.post(f"{server}/api/v1/auth/login/json", json=ADMIN).json()["access_token"]
     result = _run(server, "--header", f"Authorization: Bearer {token}")
-    assert result.returncode == 0, result.stdout[-5000:]
+    assert result.returncode == 0, _failures(result.stdout)
 
 
 def test_no_server_errors_anonymous(server: str) -> None:
     result = _run(server)
-    assert result.returncode == 0, result.stdout[-5000:]
+    assert result.returncode == 0, _failures(result.stdout)
