@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
+from app import email
 from app.api.middleware import RequestContextMiddleware
 from app.api.v1.router import api_router
 from app.core.config import Environment, Settings, get_settings
@@ -22,8 +23,8 @@ from app.core.logging import configure_logging
 from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
-from app.services import bootstrap, email
-from app.services.storage import start_storage
+from app.seed import bootstrap
+from app.storage import start_storage
 
 log = structlog.get_logger("app")
 

@@ -22,6 +22,7 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app import email
 from app.core.config import Settings
 from app.core.exceptions import Conflict, Forbidden, NotFound, RateLimited
 from app.core.pagination import PageParams, SortSpec, paginate
@@ -30,7 +31,7 @@ from app.models.invitation import Invitation, InvitationStatus, answered, pendin
 from app.models.organisation import Organisation, OrgRole
 from app.models.user import User
 from app.schemas.invitation import InvitationCreate
-from app.services import audit, email, memberships
+from app.services import audit, memberships
 from app.services import organisations as org_service
 from app.services.access import object_id
 from app.services.auth import Principal

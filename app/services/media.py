@@ -28,7 +28,9 @@ from app.models.media import Media, MediaOwnerKind, MediaOwnerRef, MediaPurpose
 from app.services import media_owners
 from app.services.access import is_staff, object_id
 from app.services.auth import Principal
-from app.services.media_files import (
+from app.services.media_owners import Owner
+from app.storage import Storage
+from app.utils.media_files import (
     IMAGE_TYPES,
     PDF_TYPE,
     Prepared,
@@ -37,8 +39,6 @@ from app.services.media_files import (
     prepare_pdf,
     safe_filename,
 )
-from app.services.media_owners import Owner
-from app.services.storage import Storage
 
 log = structlog.get_logger("app.media")
 

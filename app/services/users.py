@@ -12,6 +12,7 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app import email
 from app.core.config import Settings
 from app.core.exceptions import Conflict, NotFound, ValidationFailed
 from app.core.pagination import PageParams, SortSpec, paginate
@@ -19,7 +20,7 @@ from app.core.security import hash_password, verify_password
 from app.models.base import utcnow
 from app.models.user import Role, User
 from app.schemas.user import AdminUserUpdate, UserStatus, UserUpdateMe
-from app.services import admin_roster, audit, auth, email, login_throttle, sessions
+from app.services import admin_roster, audit, auth, login_throttle, sessions
 from app.services.access import object_id
 from app.services.auth import Principal
 from app.services.login_throttle import AccountState

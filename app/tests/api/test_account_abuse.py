@@ -20,10 +20,10 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
+from app import email
 from app.models.auth import LoginThrottle
 from app.models.email import OutboxEmail
 from app.models.user import User
-from app.services import email
 from app.tests.factories import UserWithToken
 
 API = "/api/v1/auth"

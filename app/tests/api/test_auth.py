@@ -12,12 +12,12 @@ import pytest
 from httpx import AsyncClient
 from jose import jwt
 
+from app import email
 from app.core.config import Settings
 from app.core.security import TokenType, create_token
 from app.models.auth import LoginThrottle
 from app.models.email import OutboxEmail
 from app.models.user import User
-from app.services import email
 
 PASSWORD = "a-long-enough-secret-42"
 

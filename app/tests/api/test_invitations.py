@@ -18,13 +18,13 @@ from beanie import PydanticObjectId
 from httpx import AsyncClient
 from pymongo.errors import DuplicateKeyError
 
+from app import email as mail_queue
 from app.models.audit import AuditEntry
 from app.models.base import utcnow
 from app.models.email import OutboxEmail
 from app.models.invitation import Invitation, InvitationStatus, pending_slot
 from app.models.organisation import Organisation
 from app.models.user import User
-from app.services import email as mail_queue
 from app.tests.factories import add_member, make_org
 
 API = "/api/v1"

@@ -18,7 +18,7 @@ from app.schemas.media import FILE_ONLY_SCHEMA, UPLOAD_SCHEMA, MediaRead
 from app.services import media as media_service
 from app.services.auth import Principal
 from app.services.media import AttachTarget, IncomingFile
-from app.services.storage import Storage
+from app.storage import Storage
 
 router = APIRouter(tags=["media"], route_class=StrictRoute)
 UPLOAD_ERRORS = error_responses(401, 403, 404, 413, 415, 422, 503)

@@ -29,7 +29,8 @@ from app.models.organisation import (
 )
 from app.models.profile import BusinessStage, Profile, RevenueBand, Visibility
 from app.models.user import Role, User
-from app.services import catalogue, events, opportunities, reference_data
+from app.seed import reference_data
+from app.services import catalogue, events, opportunities
 from app.utils.text import slugify, token_set
 
 CITIES = [
