@@ -1,17 +1,29 @@
-"""Schemas shared by opportunities and events."""
+"""Schemas shared by opportunities and events: common input fields, the list query, and
+the read-side pieces (organisation reference, tombstones, revisions, facets)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import to_jsonable_python
 
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.revision import RevisionOutcome
-from app.schemas.common import InputModel, PatchModel
-from app.schemas.validators import Slug, SlugList
+from app.schemas.common import InputModel, PatchModel, error_responses
+from app.schemas.query import PageQuery, QueryError, SlugFilter
+from app.schemas.validators import CountryCode, Slug, SlugList, UtcDatetime
+from app.utils.text import tokens
+
+if TYPE_CHECKING:
+    from app.services.catalogue import ItemView, Listing
+
+R = TypeVar("R", bound=BaseModel)
+
+RELEVANCE = "relevance"  # a sort every kind offers: by how well the item matches `q`
+SYNC_SORT = "updated"  # the only sort with `updated_since` (incremental sync)
 
 
 class OrganisationRef(BaseModel):
@@ -21,7 +33,7 @@ class OrganisationRef(BaseModel):
 
     @classmethod
     def of(cls, item: CatalogueItem) -> OrganisationRef:
-        return cls(
+        return cls.model_construct(
             id=str(item.organisation_id), name=item.organisation_name, slug=item.organisation_slug
         )
 
@@ -61,6 +73,66 @@ class ReasonRequest(InputModel):
 
 def _plain(value: Any) -> Any:
     return to_jsonable_python(value, fallback=str)
+
+
+class CatalogueQuery(PageQuery):
+    """The parameters every catalogue list takes. Each kind's query adds its own filters
+    and narrows `sort` and `facets` to the closed sets it offers (enums in the spec).
+    Fields are validated in this order, so a sort or facet problem is reported first."""
+
+    status: ItemStatus | None = Field(
+        default=None,
+        description="Default published. Other statuses: staff, or your own organisations' items.",
+    )
+    updated_since: UtcDatetime | None = Field(
+        default=None,
+        description="Changed after this time, including items that left the public set.",
+    )
+    sort: str | None = None  # narrowed by each kind
+    facets: Sequence[str] = ()  # narrowed by each kind
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Free text; accent- and case-insensitive.",
+    )
+    type: SlugFilter = Field(default_factory=list, description="Type slugs (any of).")
+    industries: SlugFilter = Field(default_factory=list)
+    tags: SlugFilter = Field(default_factory=list)
+    sdgs: SlugFilter = Field(default_factory=list)
+    target_communities: SlugFilter = Field(default_factory=list)
+    organisation: str | None = Field(
+        default=None, max_length=80, description="Organisation id or slug."
+    )
+    country: CountryCode | None = None
+    region: str | None = Field(default=None, max_length=120)
+
+    @property
+    def near(self) -> tuple[float, float, float] | None:
+        """(lat, lng, radius in km) for kinds that can be searched near a point."""
+        return None
+
+    @field_validator("sort")
+    @classmethod
+    def _sync_sort(cls, sort: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("updated_since") is not None and sort not in (None, SYNC_SORT):
+            raise QueryError(
+                "INVALID_SORT", "updated_since lists in the order of change: sort=updated."
+            )
+        return sort
+
+    @field_validator("q")
+    @classmethod
+    def _searchable(cls, q: str | None) -> str | None:
+        if q is not None and not tokens(q):
+            raise QueryError("INVALID_QUERY", "The search text has no searchable words.")
+        return q
+
+    @model_validator(mode="after")
+    def _relevance_needs_q(self) -> CatalogueQuery:
+        if self.sort == RELEVANCE and not self.q:
+            raise QueryError("INVALID_SORT", "sort=relevance needs q.")
+        return self
 
 
 class ItemTombstone(BaseModel):
@@ -134,3 +206,27 @@ class RevisionDecisionRead(BaseModel):
             reason=d.reason,
             decided_at=d.decided_at,
         )
+
+
+def present_items(
+    views: list[ItemView[Any]], read: Callable[[ItemView[Any]], R]
+) -> list[R | ItemTombstone]:
+    """Each view presented by `read`, or as a tombstone when it is gone."""
+    return [ItemTombstone.of(v.item) if v.gone else read(v) for v in views]
+
+
+def page_fields(listing: Listing[Any]) -> dict[str, Any]:
+    """The paging part of a list response."""
+    return {"next_cursor": listing.next_cursor, "total": listing.total, "facets": listing.facets}
+
+
+def edit_responses(read_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """A PATCH of an item: 200 live, or 202 when a member's change waits for staff."""
+    return {
+        202: {
+            "model": read_model,
+            "description": "Accepted: changes to moderated fields wait for staff as the item's "
+            "pending revision (see `pending_revision`); what is live did not change.",
+        },
+        **error_responses(401, 403, 404, 409, 412),
+    }

@@ -1,26 +1,48 @@
-"""Event and RSVP schemas."""
+"""Event, RSVP and attendee schemas: bodies, list queries, read models."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.core.pagination import Page
 from app.models.catalogue import ItemStatus
-from app.models.event import Event, EventFormat
+from app.models.event import EventFormat
 from app.models.interaction import Rsvp, RsvpStatus
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueQuery,
     CatalogueUpdateFields,
     FacetCount,
     ItemTombstone,
     OrganisationRef,
     RevisionDecisionRead,
     RevisionRead,
+    page_fields,
+    present_items,
 )
 from app.schemas.common import InputModel
+from app.schemas.query import PageQuery, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url, UtcDatetime
+
+if TYPE_CHECKING:
+    from app.models.event import Event
+    from app.models.user import User
+    from app.services.catalogue import ItemView, Listing, Rows
+
+EventSort = Literal["start", "newest", "updated", "relevance"]
+EventFacet = Literal[
+    "type", "industries", "country", "sdgs", "tags", "format", "target_communities"
+]
 
 
 class VenueSchema(InputModel):
@@ -39,7 +61,21 @@ class VenueSchema(InputModel):
         return self
 
 
+class VenueRead(BaseModel):
+    name: str | None
+    address: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+    lat: float | None
+    lng: float | None
+
+
 class EventCreate(CatalogueCreateFields):
+    """Rules across fields (end after start, registration before the end, a paid event has
+    a currency, an in-person event a venue) are the event rule function's
+    (`services/events/kind.py`), for create and update alike."""
+
     type: str = Field(min_length=1, max_length=80)
     start_at: UtcDatetime
     end_at: UtcDatetime
@@ -51,18 +87,6 @@ class EventCreate(CatalogueCreateFields):
     registration_deadline: UtcDatetime | None = None
     price: int = Field(default=0, ge=0, description="Minor units; 0 means free.")
     currency: CurrencyCode | None = None
-
-    @model_validator(mode="after")
-    def _rules(self) -> EventCreate:
-        if self.end_at <= self.start_at:
-            raise ValueError("end_at must be after start_at")
-        if self.registration_deadline and self.registration_deadline > self.end_at:
-            raise ValueError("registration_deadline must not be after end_at")
-        if self.price and not self.currency:
-            raise ValueError("currency is required for a paid event")
-        if self.format is not EventFormat.online and self.venue is None:
-            raise ValueError("an in-person or hybrid event needs a venue")
-        return self
 
 
 class EventUpdate(CatalogueUpdateFields):
@@ -91,7 +115,7 @@ class EventRead(BaseModel):
     end_at: datetime
     timezone: str
     format: EventFormat
-    venue: VenueSchema | None
+    venue: VenueRead | None
     online_url: str | None = Field(
         default=None, description="Only for organisers and people with a confirmed (going) RSVP."
     )
@@ -125,10 +149,10 @@ class EventRead(BaseModel):
     distance_km: float | None = Field(default=None, description="With `near=` only.")
 
     @classmethod
-    def from_doc(
-        cls, e: Event, *, show_link: bool, show_reason: bool, distance_km: float | None = None
-    ) -> EventRead:
-        return cls(
+    def from_view(cls, view: ItemView[Event]) -> EventRead:
+        """Built from our own document: nothing is validated again on the way out."""
+        e, manages = view.item, view.manages
+        return cls.model_construct(
             id=str(e.id),
             slug=e.slug,
             title=e.title,
@@ -139,8 +163,8 @@ class EventRead(BaseModel):
             end_at=e.end_at,
             timezone=e.timezone,
             format=e.format,
-            venue=VenueSchema.model_validate(e.venue.model_dump()) if e.venue else None,
-            online_url=e.online_url if show_link else None,
+            venue=VenueRead.model_construct(**dict(e.venue)) if e.venue else None,
+            online_url=e.online_url if view.insider else None,
             capacity=e.capacity,
             registration_deadline=e.registration_deadline,
             price=e.price,
@@ -150,10 +174,10 @@ class EventRead(BaseModel):
             industries=e.industries,
             sdgs=e.sdgs,
             target_communities=e.target_communities,
-            status=e.status,
-            status_reason=e.status_reason if show_reason else None,
-            pending_revision=RevisionRead.of(e) if show_reason else None,
-            revision_decision=RevisionDecisionRead.of(e) if show_reason else None,
+            status=view.status,
+            status_reason=e.status_reason if manages else None,
+            pending_revision=RevisionRead.of(e) if manages else None,
+            revision_decision=RevisionDecisionRead.of(e) if manages else None,
             going_count=e.going_count,
             waitlist_count=e.waitlist_count,
             interested_count=e.interested_count,
@@ -163,7 +187,7 @@ class EventRead(BaseModel):
             created_at=e.created_at,
             updated_at=e.updated_at,
             version=e.version,
-            distance_km=round(distance_km, 3) if distance_km is not None else None,
+            distance_km=round(view.distance_km, 3) if view.distance_km is not None else None,
         )
 
 
@@ -172,6 +196,48 @@ class EventPage(Page[EventRead | ItemTombstone]):
     (`id`, `status`, `updated_at` only), in the same change order."""
 
     facets: dict[str, list[FacetCount]] | None = None
+
+    @classmethod
+    def from_listing(cls, listing: Listing[Event]) -> EventPage:
+        return cls(items=present_items(listing.views, EventRead.from_view), **page_fields(listing))
+
+
+class EventQuery(CatalogueQuery):
+    """`GET /events`. `near_lat`, `near_lng` and `radius_km` go together."""
+
+    format: Annotated[list[EventFormat], BeforeValidator(split_values)] = Field(
+        default_factory=list, max_length=3
+    )
+    city: str | None = Field(default=None, max_length=120)
+    start_from: UtcDatetime | None = None
+    start_to: UtcDatetime | None = None
+    open_now: bool = Field(default=False, description="Not over and registration open.")
+    free: bool | None = None
+    near_lat: float | None = Field(default=None, ge=-90, le=90)
+    near_lng: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, gt=0, le=20000, validate_default=True)
+    sort: Annotated[EventSort | None, coded("INVALID_SORT")] = Field(
+        default=None,
+        description="`start` (default), `newest`, `updated`, `relevance` (default with `q`).",
+    )
+    facets: Annotated[list[EventFacet], BeforeValidator(split_values), coded("INVALID_FACET")] = (
+        Field(default_factory=list, max_length=10, description="Counts per value, e.g. format.")
+    )
+
+    @field_validator("radius_km")
+    @classmethod
+    def _near_together(cls, radius_km: float | None, info: ValidationInfo) -> float | None:
+        parts = (info.data.get("near_lat"), info.data.get("near_lng"), radius_km)
+        given = [p is not None for p in parts]
+        if {"near_lat", "near_lng"} <= set(info.data) and any(given) and not all(given):
+            raise ValueError("near_lat, near_lng and radius_km go together: give all three")
+        return radius_km
+
+    @property
+    def near(self) -> tuple[float, float, float] | None:
+        if self.near_lat is None or self.near_lng is None or self.radius_km is None:
+            return None
+        return self.near_lat, self.near_lng, self.radius_km
 
 
 class RsvpRequest(InputModel):
@@ -190,7 +256,7 @@ class RsvpRead(BaseModel):
 
     @classmethod
     def from_doc(cls, r: Rsvp) -> RsvpRead:
-        return cls(
+        return cls.model_construct(
             event_id=str(r.event_id),
             user_id=str(r.user_id),
             status=r.status,
@@ -204,9 +270,21 @@ class AttendeeRead(RsvpRead):
     full_name: str
     email: str
 
+    @classmethod
+    def from_row(cls, r: Rsvp, user: User | None) -> AttendeeRead:
+        return cls.model_construct(
+            **dict(RsvpRead.from_doc(r)),
+            full_name=user.full_name if user else "",
+            email=user.email if user else "",
+        )
+
 
 class AttendeePage(Page[AttendeeRead]):
     """A page of attendees."""
+
+
+class AttendeeQuery(PageQuery):
+    status: RsvpStatus | None = None
 
 
 class MyEventRead(BaseModel):
@@ -218,3 +296,14 @@ class MyEventRead(BaseModel):
 
 class MyEventPage(Page[MyEventRead]):
     """My RSVPs with their events."""
+
+    @classmethod
+    def from_rows(cls, rows: Rows[Rsvp, Event]) -> MyEventPage:
+        items = [
+            MyEventRead.model_construct(
+                rsvp=RsvpRead.from_doc(r),
+                event=ItemTombstone.of(v.item) if v.gone else EventRead.from_view(v),
+            )
+            for r, v in rows.rows
+        ]
+        return cls(items=items, next_cursor=rows.next_cursor, total=rows.total)

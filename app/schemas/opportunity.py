@@ -1,26 +1,40 @@
-"""Opportunity schemas."""
+"""Opportunity schemas: create and update bodies, the list query, the read model."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
 from app.core.pagination import Page
 from app.models.catalogue import ItemStatus
-from app.models.opportunity import Opportunity
 from app.models.profile import BusinessStage
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueQuery,
     CatalogueUpdateFields,
     FacetCount,
     ItemTombstone,
     OrganisationRef,
     RevisionDecisionRead,
     RevisionRead,
+    page_fields,
+    present_items,
 )
 from app.schemas.common import InputModel
+from app.schemas.query import QueryError, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, SlugList, Url, UtcDatetime
+from app.utils.strict_json import INT_MAX
+
+if TYPE_CHECKING:
+    from app.models.opportunity import Opportunity
+    from app.services.catalogue import ItemView, Listing
+
+OpportunitySort = Literal["deadline", "newest", "updated", "relevance"]
+OpportunityFacet = Literal[
+    "type", "industries", "country", "sdgs", "tags", "stages", "target_communities"
+]
 
 
 class EligibilitySchema(InputModel):
@@ -34,14 +48,22 @@ class EligibilitySchema(InputModel):
     criteria: str | None = Field(default=None, max_length=5000)
 
 
-def _check_money(amount_min: int | None, amount_max: int | None, currency: str | None) -> None:
-    if (amount_min is not None or amount_max is not None) and not currency:
-        raise ValueError("currency is required when an amount is given")
-    if amount_min is not None and amount_max is not None and amount_min > amount_max:
-        raise ValueError("amount_min must not exceed amount_max")
+class EligibilityRead(BaseModel):
+    industries: list[str]
+    stages: list[BusinessStage]
+    countries: list[str]
+    regions: list[str]
+    target_communities: list[str]
+    min_years_in_business: int | None
+    max_years_in_business: int | None
+    criteria: str | None
 
 
 class OpportunityCreate(CatalogueCreateFields):
+    """Rules across fields (amounts need a currency, min ≤ max, rolling has no deadline) are
+    the opportunity rule function's (`services/opportunities/kind.py`), for create and
+    update alike."""
+
     summary: str = Field(default="", max_length=500)
     type: str = Field(min_length=1, max_length=80)
     amount_min: int | None = Field(default=None, ge=0, description="Minor units (cents).")
@@ -52,13 +74,6 @@ class OpportunityCreate(CatalogueCreateFields):
     application_url: Url | None = None
     eligibility: EligibilitySchema = Field(default_factory=EligibilitySchema)
     featured: bool = False
-
-    @model_validator(mode="after")
-    def _rules(self) -> OpportunityCreate:
-        _check_money(self.amount_min, self.amount_max, self.currency)
-        if self.rolling and self.deadline:
-            raise ValueError("a rolling opportunity has no deadline")
-        return self
 
 
 class OpportunityUpdate(CatalogueUpdateFields):
@@ -89,7 +104,7 @@ class OpportunityRead(BaseModel):
     deadline: datetime | None
     rolling: bool
     application_url: str | None
-    eligibility: EligibilitySchema
+    eligibility: EligibilityRead
     tags: list[str]
     industries: list[str]
     sdgs: list[str]
@@ -114,8 +129,10 @@ class OpportunityRead(BaseModel):
     )
 
     @classmethod
-    def from_doc(cls, o: Opportunity, *, status: ItemStatus, show_reason: bool) -> OpportunityRead:
-        return cls(
+    def from_view(cls, view: ItemView[Opportunity]) -> OpportunityRead:
+        """Built from our own document: nothing is validated again on the way out."""
+        o, manages = view.item, view.manages
+        return cls.model_construct(
             id=str(o.id),
             slug=o.slug,
             title=o.title,
@@ -129,16 +146,16 @@ class OpportunityRead(BaseModel):
             deadline=o.deadline,
             rolling=o.rolling,
             application_url=o.application_url,
-            eligibility=EligibilitySchema.model_validate(o.eligibility.model_dump()),
+            eligibility=EligibilityRead.model_construct(**dict(o.eligibility)),
             tags=o.tags,
             industries=o.industries,
             sdgs=o.sdgs,
             target_communities=o.target_communities,
             featured=o.featured,
-            status=status,
-            status_reason=o.status_reason if show_reason else None,
-            pending_revision=RevisionRead.of(o) if show_reason else None,
-            revision_decision=RevisionDecisionRead.of(o) if show_reason else None,
+            status=view.status,
+            status_reason=o.status_reason if manages else None,
+            pending_revision=RevisionRead.of(o) if manages else None,
+            revision_decision=RevisionDecisionRead.of(o) if manages else None,
             views=o.views,
             saves=o.saves,
             applications=o.applications,
@@ -157,3 +174,43 @@ class OpportunityPage(Page[OpportunityRead | ItemTombstone]):
     facets: dict[str, list[FacetCount]] | None = Field(
         default=None, description="Counts per value for the current filter (`facets=`)."
     )
+
+    @classmethod
+    def from_listing(cls, listing: Listing[Opportunity]) -> OpportunityPage:
+        return cls(
+            items=present_items(listing.views, OpportunityRead.from_view), **page_fields(listing)
+        )
+
+
+class OpportunityQuery(CatalogueQuery):
+    """`GET /opportunities`. Amount filters need a currency (422 `CURRENCY_REQUIRED`)."""
+
+    stages: Annotated[list[BusinessStage], BeforeValidator(split_values)] = Field(
+        default_factory=list, max_length=5
+    )
+    deadline_from: UtcDatetime | None = None
+    deadline_to: UtcDatetime | None = None
+    amount_min: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units; needs currency."
+    )
+    amount_max: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units; needs currency."
+    )
+    currency: CurrencyCode | None = Field(default=None, validate_default=True)
+    open_now: bool = Field(default=False, description="Deadline not passed (or rolling).")
+    featured: bool | None = None
+    sort: Annotated[OpportunitySort | None, coded("INVALID_SORT")] = Field(
+        default=None,
+        description="`deadline` (default), `newest`, `updated`, `relevance` (default with `q`).",
+    )
+    facets: Annotated[
+        list[OpportunityFacet], BeforeValidator(split_values), coded("INVALID_FACET")
+    ] = Field(default_factory=list, max_length=10, description="Counts per value, e.g. type,tags.")
+
+    @field_validator("currency")
+    @classmethod
+    def _amounts_need_currency(cls, currency: str | None, info: ValidationInfo) -> str | None:
+        amounts = (info.data.get("amount_min"), info.data.get("amount_max"))
+        if currency is None and any(a is not None for a in amounts):
+            raise QueryError("CURRENCY_REQUIRED", "Amount filters need a currency.")
+        return currency

@@ -16,6 +16,7 @@ from app.models.profile import (
     Visibility,
 )
 from app.schemas.common import InputModel, PatchModel
+from app.schemas.query import PageQuery
 from app.schemas.validators import CountryCode, SlugList, Url
 
 CURRENT_YEAR_MAX = 2100
@@ -141,3 +142,8 @@ class ProfilePage(Page[ProfileRead]):
 
 def demographics_model(d: DemographicsSchema | None) -> Demographics | None:
     return Demographics(**d.model_dump()) if d else None
+
+
+class ProfileQuery(PageQuery):
+    country: CountryCode | None = None
+    industry: str | None = Field(default=None, max_length=80)

@@ -16,7 +16,7 @@ from app.core.security import hash_password
 from app.models.base import utcnow
 from app.models.catalogue import ItemStatus
 from app.models.event import Event, EventFormat, Venue
-from app.models.opportunity import ROLLING_SORT_DATE, Eligibility, Opportunity
+from app.models.opportunity import Eligibility, Opportunity
 from app.models.organisation import (
     Member,
     Organisation,
@@ -30,8 +30,10 @@ from app.models.organisation import (
 from app.models.profile import BusinessStage, Profile, RevenueBand, Visibility
 from app.models.user import Role, User
 from app.seed import reference_data
-from app.services import catalogue, events, opportunities
-from app.utils.text import slugify, token_set
+from app.services import events, opportunities, organisations
+from app.services.catalogue import with_derived
+from app.services.catalogue.derive import organisation_fields
+from app.utils.text import slugify
 
 CITIES = [
     # city, region, country, lat, lng, timezone, currency
@@ -141,7 +143,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             country=city[2],
             members=[Member(user_id=owner.id, role=OrgRole.owner, added_at=now)],
         )
-        org.search_tokens = token_set([org.name, org.description])
+        org = org.model_copy(update=organisations.derive(org))
         await org.insert()
         orgs.append(org)
         if i < 6:
@@ -179,9 +181,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             summary=summary_t.format(area_l=area.lower()),
             description=f"<p>{summary_t.format(area_l=area.lower())}</p><p>Open to founders in {city[0]}.</p>",
             type=type_slug,
-            organisation_id=org.id,
-            organisation_name=org.name,
-            organisation_slug=org.slug,
+            **organisation_fields(org),
             status=status,
             ever_published=status is ItemStatus.published,
             published_at=now - timedelta(days=rng.randint(1, 60))
@@ -193,7 +193,6 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             currency=city[6] if type_slug in {"grant", "loan", "equity"} else None,
             deadline=deadline,
             rolling=rolling,
-            deadline_sort=deadline or ROLLING_SORT_DATE,
             application_url=f"https://{org.slug}.example.org/apply/{i}",
             eligibility=Eligibility(
                 industries=[slugify(area)],
@@ -207,9 +206,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             target_communities=rng.sample(communities, 1),
             featured=i % 11 == 0,
         )
-        for name, value in catalogue.search_fields(opportunities.KIND, item).items():
-            setattr(item, name, value)
-        await item.insert()
+        await with_derived(opportunities.KIND, item).insert()
         n_opportunities += 1
 
     n_events = 0
@@ -229,9 +226,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             slug=slugify(title) + f"-{i + 1}",
             description=f"<p>{desc_t.format(area_l=area.lower())}</p>",
             type=type_slug,
-            organisation_id=org.id,
-            organisation_name=org.name,
-            organisation_slug=org.slug,
+            **organisation_fields(org),
             status=status,
             ever_published=status is ItemStatus.published,
             published_at=now - timedelta(days=rng.randint(1, 30))
@@ -266,9 +261,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
         )
         if event.price == 0:
             event.currency = None
-        for name, value in catalogue.search_fields(events.KIND, event).items():
-            setattr(event, name, value)
-        await event.insert()
+        await with_derived(events.KIND, event).insert()
         n_events += 1
 
     n_profiles = 0

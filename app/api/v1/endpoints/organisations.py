@@ -4,25 +4,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, SettingsDep
 from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
-from app.models.invitation import InvitationStatus
-from app.models.organisation import Organisation, OrganisationType
+from app.api.v1.endpoints.attachments import add_attach_route
+from app.models.media import MediaOwnerKind
+from app.models.organisation import Organisation
 from app.schemas.common import error_responses
 from app.schemas.invitation import (
     InvitationCreate,
     InvitationPage,
+    InvitationQuery,
     InvitationRead,
     MemberRoleUpdate,
 )
 from app.schemas.organisation import (
     OrganisationCreate,
     OrganisationPage,
+    OrganisationQuery,
     OrganisationRead,
     OrganisationUpdate,
 )
-from app.schemas.validators import CountryCode
 from app.services import invitations as invitation_service
 from app.services import memberships as membership_service
 from app.services import organisations as org_service
@@ -37,17 +39,9 @@ def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:
 
 @router.get("", operation_id="organisations_list", response_model=OrganisationPage)
 async def list_organisations(
-    principal: OptionalUser,
-    page: PageDep,
-    type: Annotated[OrganisationType | None, Query()] = None,
-    country: Annotated[CountryCode | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    mine: Annotated[bool, Query(description="Only organisations I belong to.")] = False,
-    sort: Annotated[str, Query(description="name or newest")] = "name",
+    principal: OptionalUser, query: Annotated[OrganisationQuery, Query()]
 ) -> OrganisationPage:
-    items, cursor, total = await org_service.list_organisations(
-        principal, type_=type, country=country, q=q, mine=mine, sort=sort, page=page
-    )
+    items, cursor, total = await org_service.list_organisations(principal, query)
     return OrganisationPage(
         items=[_read(principal, o) for o in items], next_cursor=cursor, total=total
     )
@@ -153,6 +147,17 @@ async def change_member_role(
     return _read(principal, org)
 
 
+add_attach_route(
+    router,
+    "/{organisation_id}/logo",
+    MediaOwnerKind.organisation,
+    param="organisation_id",
+    operation_id="organisations_logo_set",
+    summary="Set Logo",
+    description="Organisation members; the previous logo is deleted.",
+)
+
+
 # --- invitations: the only way in -----------------------------------------------------------
 
 
@@ -187,12 +192,11 @@ async def invite(
 async def list_invitations(
     principal: CurrentUser,
     organisation_id: str,
-    page: PageDep,
-    status: Annotated[InvitationStatus, Query()] = InvitationStatus.pending,
+    query: Annotated[InvitationQuery, Query()],
 ) -> InvitationPage:
     """Owners; newest first (pending ones by default)."""
     items, cursor, total = await invitation_service.list_for_organisation(
-        principal, organisation_id, status, page
+        principal, organisation_id, query
     )
     return InvitationPage(
         items=[InvitationRead.from_doc(i) for i in items], next_cursor=cursor, total=total
