@@ -17,8 +17,9 @@ CALLERS = ["anonymous", "entrepreneur", "own_partner", "other_partner", "staff",
 MEMBERS = "403 NOT_ORGANISATION_MEMBER"
 STAFF = "403 STAFF_ONLY"
 ADMINS = "403 ADMIN_ONLY"
+Matrix = dict[str, tuple[str, str, dict[str, str] | None, list[int | str]]]
 # action -> (method, suffix, body, expected answer per caller) on a DRAFT item
-DRAFT_MATRIX = {
+DRAFT_MATRIX: Matrix = {
     "read": ("GET", "", None, [404, 404, 200, 404, 200, 200]),
     "edit": ("PATCH", "", {"title": "Changed title"}, [401, 404, 200, 404, 200, 200]),
     "submit": ("POST", "/submit", None, [401, 404, 200, 404, 200, 200]),
@@ -26,7 +27,7 @@ DRAFT_MATRIX = {
     "archive": ("DELETE", "", None, [401, 404, 204, 404, 204, 204]),
 }
 # the same on a PUBLISHED item
-PUBLISHED_MATRIX = {
+PUBLISHED_MATRIX: Matrix = {
     "read": ("GET", "", None, [200, 200, 200, 200, 200, 200]),
     # A member's edit to approved content waits for staff (202); staff edits are live.
     "edit": ("PATCH", "", {"title": "Changed title"}, [401, MEMBERS, 202, MEMBERS, 200, 200]),
