@@ -31,7 +31,6 @@ from app.services.access import is_staff, object_id
 from app.services.auth import Principal
 from app.storage import Storage
 from app.utils.media_files import (
-    IMAGE_TYPES,
     PDF_TYPE,
     Prepared,
     detect,
@@ -39,6 +38,7 @@ from app.utils.media_files import (
     prepare_pdf,
     safe_filename,
 )
+from app.utils.media_images import IMAGE_TYPES
 
 log = structlog.get_logger("app.media")
 

@@ -12,7 +12,7 @@ from app.services import audit
 router = APIRouter(prefix="/audit", tags=["admin"], route_class=StrictRoute)
 
 
-@router.get("", operation_id="admin_audit_list", response_model=AuditPage)
+@router.get("", operation_id="admin_audit_list")
 async def audit_log(_: AdminDep, query: Annotated[AuditQuery, Query()]) -> AuditPage:
     entries, cursor, total = await audit.search(query)
     return AuditPage(

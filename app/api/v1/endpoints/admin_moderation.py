@@ -12,7 +12,7 @@ from app.services import moderation
 router = APIRouter(prefix="/moderation", tags=["admin"], route_class=StrictRoute)
 
 
-@router.get("", operation_id="admin_moderation_list", response_model=ModerationPage)
+@router.get("", operation_id="admin_moderation_list")
 async def moderation_queue(
     _: StaffDep, query: Annotated[ModerationQuery, Query()]
 ) -> ModerationPage:

@@ -22,7 +22,7 @@ router = APIRouter(
 )
 
 
-@router.get("", operation_id="admin_partners_list", response_model=PartnershipPage)
+@router.get("", operation_id="admin_partners_list")
 async def list_all(_: AdminDep, query: Annotated[AdminPartnerQuery, Query()]) -> PartnershipPage:
     items, cursor, total = await partner_service.list_admin(query)
     return PartnershipPage(
@@ -35,7 +35,6 @@ async def list_all(_: AdminDep, query: Annotated[AdminPartnerQuery, Query()]) ->
 @router.post(
     "",
     operation_id="admin_partners_create",
-    response_model=PartnershipRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(409),
 )
@@ -45,7 +44,7 @@ async def create(actor: AdminDep, body: PartnershipCreate, response: Response) -
     return PartnershipRead.from_doc(item, show_contact=True)
 
 
-@router.get("/{partner_id}", operation_id="admin_partners_get", response_model=PartnershipRead)
+@router.get("/{partner_id}", operation_id="admin_partners_get")
 async def get(_: AdminDep, partner_id: str, response: Response) -> PartnershipRead:
     item = await partner_service.get_admin(partner_id)
     set_etag(response, item.version)
@@ -55,7 +54,6 @@ async def get(_: AdminDep, partner_id: str, response: Response) -> PartnershipRe
 @router.patch(
     "/{partner_id}",
     operation_id="admin_partners_update",
-    response_model=PartnershipRead,
     responses=error_responses(412),
 )
 async def update(

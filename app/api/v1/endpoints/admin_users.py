@@ -22,13 +22,13 @@ def _read(view: AdminUserView) -> AdminUserRead:
     )
 
 
-@router.get("", operation_id="admin_users_list", response_model=AdminUserPage)
+@router.get("", operation_id="admin_users_list")
 async def list_users(_: AdminDep, query: Annotated[AdminUserQuery, Query()]) -> AdminUserPage:
     views, cursor, total = await user_service.admin_list(query)
     return AdminUserPage(items=[_read(v) for v in views], next_cursor=cursor, total=total)
 
 
-@router.get("/{user_id}", operation_id="admin_users_get", response_model=AdminUserRead)
+@router.get("/{user_id}", operation_id="admin_users_get")
 async def get_user(_: AdminDep, user_id: str) -> AdminUserRead:
     return _read(await user_service.admin_get(user_id))
 
@@ -36,7 +36,6 @@ async def get_user(_: AdminDep, user_id: str) -> AdminUserRead:
 @router.patch(
     "/{user_id}",
     operation_id="admin_users_update",
-    response_model=AdminUserRead,
     responses=error_responses(409),
 )
 async def update_user(
@@ -47,7 +46,7 @@ async def update_user(
     return _read(await user_service.admin_update(settings, actor, user_id, body))
 
 
-@router.post("/{user_id}/unlock", operation_id="admin_users_unlock", response_model=AdminUserRead)
+@router.post("/{user_id}/unlock", operation_id="admin_users_unlock")
 async def unlock_user(actor: AdminDep, user_id: str) -> AdminUserRead:
     """End the account's login back-offs (account-wide and per client); audited."""
     return _read(await user_service.admin_unlock(actor, user_id))
@@ -56,7 +55,6 @@ async def unlock_user(actor: AdminDep, user_id: str) -> AdminUserRead:
 @router.post(
     "/{user_id}/force-password-reset",
     operation_id="admin_users_force_password_reset",
-    response_model=AdminUserRead,
     status_code=status.HTTP_200_OK,
 )
 async def force_password_reset(

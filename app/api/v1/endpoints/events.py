@@ -32,9 +32,7 @@ def _file(body: bytes | str, media_type: str, filename: str, **headers: str) -> 
     return Response(body, media_type=media_type, headers={**disposition, **headers})
 
 
-@router.get(
-    "", operation_id="events_list", response_model=EventPage, responses=error_responses(422)
-)
+@router.get("", operation_id="events_list", responses=error_responses(422))
 async def list_events(who: ViewerDep, query: Annotated[EventQuery, Query()]) -> EventPage:
     """Sorts: `start` (default), `newest`, `updated`, `relevance` (default with `q`).
     `near_lat`, `near_lng` and `radius_km` go together. With `updated_since` (incremental
@@ -46,7 +44,6 @@ async def list_events(who: ViewerDep, query: Annotated[EventQuery, Query()]) -> 
 @router.post(
     "",
     operation_id="events_create",
-    response_model=EventRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 404, 409),
 )
@@ -73,7 +70,6 @@ async def ical(who: ViewerDep, event_id: str, settings: SettingsDep) -> Response
 @router.get(
     "/{event_id}",
     operation_id="events_get",
-    response_model=EventRead,
     responses=error_responses(404),
 )
 async def get(who: ViewerDep, event_id: str, response: Response) -> EventRead:
@@ -86,7 +82,6 @@ async def get(who: ViewerDep, event_id: str, response: Response) -> EventRead:
 @router.patch(
     "/{event_id}",
     operation_id="events_update",
-    response_model=EventRead,
     responses=edit_responses(EventRead),
 )
 async def update(
@@ -105,7 +100,6 @@ async def update(
 @router.put(
     "/{event_id}/rsvp",
     operation_id="events_rsvp_set",
-    response_model=RsvpRead,
     responses=error_responses(401, 404, 409),
 )
 async def set_rsvp(who: SignedInViewer, event_id: str, body: RsvpRequest) -> RsvpRead:
@@ -127,7 +121,6 @@ async def cancel_rsvp(who: SignedInViewer, event_id: str) -> None:
 @router.get(
     "/{event_id}/attendees",
     operation_id="events_attendees_list",
-    response_model=AttendeePage,
     responses=error_responses(401, 403, 404),
 )
 async def attendees(

@@ -18,9 +18,7 @@ router = APIRouter(
 )
 
 
-@router.get(
-    "/opportunities", operation_id="me_opportunities_list", response_model=MyOpportunityPage
-)
+@router.get("/opportunities", operation_id="me_opportunities_list")
 async def my_opportunities(
     who: SignedInViewer, query: Annotated[MyOpportunityQuery, Query()]
 ) -> MyOpportunityPage:
@@ -29,7 +27,7 @@ async def my_opportunities(
     return MyOpportunityPage.from_rows(await opportunities.mine(who, query))
 
 
-@router.get("/events", operation_id="me_events_list", response_model=MyEventPage)
+@router.get("/events", operation_id="me_events_list")
 async def my_events(who: SignedInViewer, query: Annotated[PageQuery, Query()]) -> MyEventPage:
     """Events that are no longer public (cancelled, closed, archived) show as tombstones
     (`id`, `status`, `updated_at`); cancel the RSVP to drop them."""

@@ -19,7 +19,7 @@ router = APIRouter(
 )
 
 
-@router.get("", operation_id="me_invitations_list", response_model=InvitationPage)
+@router.get("", operation_id="me_invitations_list")
 async def my_invitations(
     principal: CurrentUser, query: Annotated[PageQuery, Query()]
 ) -> InvitationPage:
@@ -33,7 +33,6 @@ async def my_invitations(
 @router.post(
     "/{invitation_id}/accept",
     operation_id="me_invitations_accept",
-    response_model=InvitationRead,
     responses=error_responses(404, 409),
 )
 async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
@@ -44,7 +43,6 @@ async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
 @router.post(
     "/{invitation_id}/decline",
     operation_id="me_invitations_decline",
-    response_model=InvitationRead,
     responses=error_responses(404, 409),
 )
 async def decline(principal: CurrentUser, invitation_id: str) -> InvitationRead:

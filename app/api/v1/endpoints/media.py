@@ -58,7 +58,6 @@ router.add_api_route(
 @router.get(
     "/media/{media_id}",
     operation_id="media_get",
-    response_model=MediaRead,
     responses=error_responses(404),
 )
 async def get_media(principal: OptionalUser, media_id: str) -> MediaRead:

@@ -26,7 +26,6 @@ router = APIRouter(prefix="/opportunities", tags=["opportunities"], route_class=
 @router.get(
     "",
     operation_id="opportunities_list",
-    response_model=OpportunityPage,
     responses=error_responses(422),
 )
 async def list_opportunities(
@@ -41,7 +40,6 @@ async def list_opportunities(
 @router.post(
     "",
     operation_id="opportunities_create",
-    response_model=OpportunityRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 404, 409),
 )
@@ -57,7 +55,6 @@ async def create(
 @router.get(
     "/{opportunity_id}",
     operation_id="opportunities_get",
-    response_model=OpportunityRead,
     responses=error_responses(404),
 )
 async def get(who: ViewerDep, opportunity_id: str, response: Response) -> OpportunityRead:
@@ -70,7 +67,6 @@ async def get(who: ViewerDep, opportunity_id: str, response: Response) -> Opport
 @router.patch(
     "/{opportunity_id}",
     operation_id="opportunities_update",
-    response_model=OpportunityRead,
     responses=edit_responses(OpportunityRead),
 )
 async def update(
@@ -93,7 +89,6 @@ async def update(
 @router.put(
     "/{opportunity_id}/save",
     operation_id="opportunities_save",
-    response_model=InteractionRead,
     responses=error_responses(401, 404),
 )
 async def save(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
@@ -103,7 +98,6 @@ async def save(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
 @router.delete(
     "/{opportunity_id}/save",
     operation_id="opportunities_unsave",
-    response_model=InteractionRead,
     responses=error_responses(401, 404),
 )
 async def unsave(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
@@ -113,7 +107,6 @@ async def unsave(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
 @router.put(
     "/{opportunity_id}/application",
     operation_id="opportunities_application_set",
-    response_model=InteractionRead,
     responses=error_responses(401, 404),
 )
 async def set_application(
@@ -127,7 +120,6 @@ async def set_application(
 @router.delete(
     "/{opportunity_id}/application",
     operation_id="opportunities_application_clear",
-    response_model=InteractionRead,
     responses=error_responses(401, 404),
 )
 async def clear_application(who: SignedInViewer, opportunity_id: str) -> InteractionRead:

@@ -37,7 +37,7 @@ def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:
     return OrganisationRead.from_doc(org, show_members=org_service.shows_members(principal, org))
 
 
-@router.get("", operation_id="organisations_list", response_model=OrganisationPage)
+@router.get("", operation_id="organisations_list")
 async def list_organisations(
     principal: OptionalUser, query: Annotated[OrganisationQuery, Query()]
 ) -> OrganisationPage:
@@ -50,7 +50,6 @@ async def list_organisations(
 @router.post(
     "",
     operation_id="organisations_create",
-    response_model=OrganisationRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 409),
 )
@@ -66,7 +65,6 @@ async def create(
 @router.get(
     "/{organisation_id}",
     operation_id="organisations_get",
-    response_model=OrganisationRead,
     responses=error_responses(404),
 )
 async def get(
@@ -81,7 +79,6 @@ async def get(
 @router.patch(
     "/{organisation_id}",
     operation_id="organisations_update",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 412),
 )
 async def update(
@@ -110,7 +107,6 @@ async def archive(principal: CurrentUser, organisation_id: str) -> None:
 @router.post(
     "/{organisation_id}/restore",
     operation_id="organisations_restore",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404),
 )
 async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationRead:
@@ -120,7 +116,6 @@ async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationR
 @router.delete(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_remove",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 409),
 )
 async def remove_member(
@@ -135,7 +130,6 @@ async def remove_member(
 @router.patch(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_update",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 409),
 )
 async def change_member_role(
@@ -164,7 +158,6 @@ add_attach_route(
 @router.post(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_create",
-    response_model=InvitationRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 404, 409, 429),
 )
@@ -186,7 +179,6 @@ async def invite(
 @router.get(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_list",
-    response_model=InvitationPage,
     responses=error_responses(401, 403, 404),
 )
 async def list_invitations(
@@ -206,7 +198,6 @@ async def list_invitations(
 @router.get(
     "/{organisation_id}/invitations/{invitation_id}",
     operation_id="organisations_invitations_get",
-    response_model=InvitationRead,
     responses=error_responses(401, 403, 404),
 )
 async def get_invitation(

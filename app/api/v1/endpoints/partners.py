@@ -12,7 +12,7 @@ from app.services import partners as partner_service
 router = APIRouter(prefix="/partners", tags=["partners"], route_class=StrictRoute)
 
 
-@router.get("", operation_id="partners_list", response_model=PartnershipPage)
+@router.get("", operation_id="partners_list")
 async def list_partners(query: Annotated[PartnerQuery, Query()]) -> PartnershipPage:
     items, cursor, total = await partner_service.list_public(query)
     return PartnershipPage(
@@ -25,7 +25,6 @@ async def list_partners(query: Annotated[PartnerQuery, Query()]) -> PartnershipP
 @router.get(
     "/{partner_id}",
     operation_id="partners_get",
-    response_model=PartnershipRead,
     responses=error_responses(404),
 )
 async def get_partner(partner_id: str) -> PartnershipRead:

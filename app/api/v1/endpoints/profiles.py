@@ -19,7 +19,6 @@ router = APIRouter(prefix="/profiles", tags=["profiles"], route_class=StrictRout
 @router.get(
     "/me",
     operation_id="profiles_me_get",
-    response_model=ProfileRead,
     responses=error_responses(401, 404),
 )
 async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
@@ -31,7 +30,6 @@ async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
 @router.put(
     "/me",
     operation_id="profiles_me_put",
-    response_model=ProfileRead,
     responses={201: {"model": ProfileRead, "description": "Created"}, **error_responses(401, 412)},
 )
 async def put_mine(
@@ -49,7 +47,6 @@ async def put_mine(
 @router.patch(
     "/me",
     operation_id="profiles_me_patch",
-    response_model=ProfileRead,
     responses=error_responses(401, 404, 412),
 )
 async def patch_mine(
@@ -72,7 +69,7 @@ add_attach_route(
 )
 
 
-@router.get("", operation_id="profiles_list", response_model=ProfilePage)
+@router.get("", operation_id="profiles_list")
 async def list_profiles(
     principal: OptionalUser, query: Annotated[ProfileQuery, Query()]
 ) -> ProfilePage:
@@ -91,7 +88,6 @@ async def list_profiles(
 @router.get(
     "/{profile_id}",
     operation_id="profiles_get",
-    response_model=ProfileRead,
     responses=error_responses(404),
 )
 async def get_profile(principal: OptionalUser, profile_id: str, response: Response) -> ProfileRead:
