@@ -18,6 +18,7 @@ from app.core.security import TokenType, create_token
 from app.models.auth import LoginThrottle
 from app.models.email import OutboxEmail
 from app.models.user import User
+from app.tests.errors import assert_error
 
 PASSWORD = "a-long-enough-secret-42"
 
@@ -153,7 +154,9 @@ async def test_throttled_after_five_failures_and_success_resets(client: AsyncCli
     client, that client backs off; see test_account_abuse.py for the rest of the design."""
     await register(client)
     for _ in range(2):
-        assert (await login(client, password="wrong-password-00")).status_code == 401
+        assert_error(
+            (await login(client, password="wrong-password-00")), 401, "INVALID_CREDENTIALS"
+        )
     assert (await login(client)).status_code == 200  # success resets this client's count
     for _ in range(4):
         assert (await login(client, password="wrong-password-00")).status_code == 401
@@ -174,7 +177,7 @@ async def test_throttle_expires(client: AsyncClient) -> None:
     await register(client)
     for _ in range(5):
         await login(client, password="wrong-password-00")
-    assert (await login(client)).status_code == 429
+    assert_error((await login(client)), 429, "LOGIN_THROTTLED")
     await LoginThrottle.find_all().update(
         {"$set": {"blocked_until": datetime.now(UTC) - timedelta(seconds=1)}}
     )
@@ -236,7 +239,7 @@ async def test_access_token_as_refresh_is_401(client: AsyncClient) -> None:
     response = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["access_token"]}
     )
-    assert response.status_code == 401
+    assert_error(response, 401, "INVALID_TOKEN")
 
 
 async def test_missing_token_is_401(client: AsyncClient) -> None:
@@ -258,13 +261,13 @@ async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> 
     replay = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )
-    assert replay.status_code == 401
+    assert_error(replay, 401, "INVALID_TOKEN")
     again = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]}
     )
-    assert again.status_code == 401
+    assert_error(again, 401, "INVALID_TOKEN")
     me = await client.get("/api/v1/users/me", headers=bearer(rotated["access_token"]))
-    assert me.status_code == 401
+    assert_error(me, 401, "INVALID_TOKEN")
 
 
 async def test_logout_revokes_access_and_refresh(client: AsyncClient) -> None:
@@ -282,7 +285,7 @@ async def test_logout_revokes_access_and_refresh(client: AsyncClient) -> None:
     refreshed = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )
-    assert refreshed.status_code == 401
+    assert_error(refreshed, 401, "INVALID_TOKEN")
     assert (
         await client.get("/api/v1/users/me", headers=bearer(other["access_token"]))
     ).status_code == 200
@@ -341,7 +344,9 @@ async def test_resend_verification_invalidates_old_link(client: AsyncClient) -> 
     assert response.content == unknown.content
     new = await outbox_token("ada@example.org", "verify_email")
     assert new != old
-    assert (await client.post("/api/v1/auth/verify-email", json={"token": old})).status_code == 422
+    assert_error(
+        (await client.post("/api/v1/auth/verify-email", json={"token": old})), 422, "INVALID_TOKEN"
+    )
     assert (await client.post("/api/v1/auth/verify-email", json={"token": new})).status_code == 204
     again = await client.post(url, json={"email": "ada@example.org"})
     assert again.status_code == 202  # already verified: same answer, no mail
@@ -367,7 +372,7 @@ async def test_reset_password_flow_revokes_sessions(client: AsyncClient) -> None
     weak = await client.post(
         "/api/v1/auth/reset-password", json={"token": token, "new_password": "short"}
     )
-    assert weak.status_code == 422  # and the link is not burnt by a rejected password
+    assert_error(weak, 422, "WEAK_PASSWORD")  # and the link is not burnt by a rejected password
     new_password = "brand-new-password-77"
     done = await client.post(
         "/api/v1/auth/reset-password", json={"token": token, "new_password": new_password}
@@ -376,12 +381,12 @@ async def test_reset_password_flow_revokes_sessions(client: AsyncClient) -> None
     assert (
         await client.get("/api/v1/users/me", headers=bearer(pair["access_token"]))
     ).status_code == 401
-    assert (await login(client)).status_code == 401
+    assert_error((await login(client)), 401, "INVALID_CREDENTIALS")
     assert (await login(client, password=new_password)).status_code == 200
     reuse = await client.post(
         "/api/v1/auth/reset-password", json={"token": token, "new_password": "another-password-88"}
     )
-    assert reuse.status_code == 422
+    assert_error(reuse, 422, "INVALID_TOKEN")
 
 
 async def test_expired_reset_token_refused(client: AsyncClient) -> None:
@@ -397,7 +402,7 @@ async def test_expired_reset_token_refused(client: AsyncClient) -> None:
         "/api/v1/auth/reset-password",
         json={"token": token, "new_password": "brand-new-password-77"},
     )
-    assert response.status_code == 422
+    assert_error(response, 422, "INVALID_TOKEN")
 
 
 async def test_tokens_stored_hashed(client: AsyncClient) -> None:
@@ -429,10 +434,10 @@ async def test_login_throttle_is_per_account(client: AsyncClient) -> None:
     for _ in range(3):
         await login(client, password="wrong-password-00")
     response = await login(client)
-    assert response.status_code == 429
+    assert_error(response, 429, "LOGIN_THROTTLED")
     assert int(response.headers["retry-after"]) > 0
     # Another account from the same IP is not affected.
-    assert (await login(client, email="other@example.org")).status_code == 401
+    assert_error((await login(client, email="other@example.org")), 401, "INVALID_CREDENTIALS")
 
 
 @pytest.mark.parametrize(
@@ -447,7 +452,7 @@ async def test_forwarded_for_only_from_trusted_proxy(client: AsyncClient) -> Non
             r = await client.post(url, json=body, headers={"X-Forwarded-For": ip})
             assert r.status_code == 202
     blocked = await client.post(url, json=body, headers={"X-Forwarded-For": "198.51.100.1"})
-    assert blocked.status_code == 429
+    assert_error(blocked, 429, "RATE_LIMITED")
 
 
 @pytest.mark.parametrize("settings_overrides", [{"rate_limit_forgot_password": "2/minute"}])

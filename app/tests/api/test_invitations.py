@@ -25,6 +25,7 @@ from app.models.email import OutboxEmail
 from app.models.invitation import Invitation, InvitationStatus, pending_slot
 from app.models.organisation import Organisation
 from app.models.user import User
+from app.tests.errors import assert_error
 from app.tests.factories import add_member, make_org
 
 API = "/api/v1"
@@ -147,7 +148,7 @@ async def test_unknown_address_can_register_later_and_accept(client: AsyncClient
     early = await client.post(
         f"{API}/me/invitations/{invited.json()['id']}/accept", headers=headers
     )
-    assert early.status_code == 403
+    assert_error(early, 403, "EMAIL_NOT_VERIFIED")
     assert await members(org["id"]) == {partner.id: "owner"}
     await mail_queue.drain()
     mail = await OutboxEmail.find_one(
@@ -190,7 +191,7 @@ async def test_invited_owner_has_no_rights_until_accepting(
         ("DELETE", org_url, None),
     ):
         response = await client.request(method, url, headers=invitee.headers, json=body)
-        assert response.status_code == 403, (method, url)
+        assert_error(response, 403, "NOT_ORGANISATION_MEMBER")
     accepted = await accept(client, invitee, invited.json()["id"])
     assert accepted.status_code == 200
     assert await members(org["id"]) == {partner.id: "owner", invitee.id: "owner"}
@@ -229,8 +230,8 @@ async def test_only_the_addressee_sees_and_answers(client: AsyncClient, partner,
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "INVITATION_NOT_FOUND"
     for bogus in ("not-an-id", "64b7f0c2a1b2c3d4e5f60718"):
-        assert (await accept(client, invitee, bogus)).status_code == 404
-    assert (await client.get(f"{API}/me/invitations")).status_code == 401
+        assert_error((await accept(client, invitee, bogus)), 404, "INVITATION_NOT_FOUND")
+    assert_error((await client.get(f"{API}/me/invitations")), 401, "NOT_AUTHENTICATED")
     assert await members(org["id"]) == {partner.id: "owner"}
 
 
@@ -352,7 +353,7 @@ async def test_expired_invitations_cannot_be_accepted(
     late = await accept(client, invitee, inv["id"])
     assert late.status_code == 409
     assert late.json()["error"]["code"] == "INVITATION_EXPIRED"
-    assert (await decline(client, invitee, inv["id"])).status_code == 409
+    assert_error((await decline(client, invitee, inv["id"])), 409, "INVITATION_EXPIRED")
     assert await members(org["id"]) == {partner.id: "owner"}
     expired = await client.get(
         invitations_url(org["id"]), headers=partner.headers, params={"status": "expired"}
@@ -391,13 +392,13 @@ async def test_owners_list_and_revoke(client: AsyncClient, partner, make_user, s
     one = await client.get(f"{invitations_url(org['id'])}/{inv['id']}", headers=partner.headers)
     assert one.json() == inv
     assert (await client.get(invitations_url(org["id"]), headers=staff.headers)).status_code == 200
-    for caller in (editor, outsider):
+    for caller, code in ((editor, "NOT_ORGANISATION_OWNER"), (outsider, "NOT_ORGANISATION_MEMBER")):
         refused = await client.get(invitations_url(org["id"]), headers=caller.headers)
-        assert refused.status_code == 403
+        assert_error(refused, 403, code)
         refused = await client.delete(
             f"{invitations_url(org['id'])}/{inv['id']}", headers=caller.headers
         )
-        assert refused.status_code == 403
+        assert_error(refused, 403, code)
     # An invitation of another organisation is not found through this one.
     other_org = await make_org(client, outsider)
     assert (
@@ -421,11 +422,11 @@ async def test_owners_list_and_revoke(client: AsyncClient, partner, make_user, s
     refused = await client.delete(
         f"{invitations_url(org['id'])}/{joined['id']}", headers=partner.headers
     )
-    assert refused.status_code == 409
+    assert_error(refused, 409, "INVITATION_NOT_PENDING")
     bad_status = await client.get(
         invitations_url(org["id"]), headers=partner.headers, params={"status": "bogus"}
     )
-    assert bad_status.status_code == 422
+    assert_error(bad_status, 422, "VALIDATION_ERROR")
 
 
 async def test_archiving_the_organisation_revokes_pending_invitations(
@@ -473,7 +474,7 @@ async def test_validation(client: AsyncClient, partner) -> None:
         {},
     ):
         response = await client.post(invitations_url(org["id"]), headers=partner.headers, json=body)
-        assert response.status_code == 422, body
+        assert_error(response, 422, "VALIDATION_ERROR")
     assert await Invitation.find_all().count() == 0
 
 
@@ -609,7 +610,7 @@ async def test_undone_acceptance_yields_to_a_newer_invitation(
         )
 
     after_claim(monkeypatch, archive_and_reinvite)
-    assert (await accept(client, invitee, inv["id"])).status_code == 409
+    assert_error((await accept(client, invitee, inv["id"])), 409, "CONCURRENT_CHANGE")
     old = await Invitation.get(PydanticObjectId(inv["id"]))
     assert old.status is InvitationStatus.revoked  # cannot be pending next to the newer one
     assert (await Invitation.get(PydanticObjectId(newer["id"]))).status is InvitationStatus.pending

@@ -9,6 +9,7 @@ from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
 from app.models.opportunity import Opportunity
+from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org, opportunity_body
 
 OPP = "/api/v1/opportunities"
@@ -104,7 +105,9 @@ async def test_member_edit_waits_then_staff_approve(
     assert (await client.get("/api/v1/admin/moderation", headers=staff.headers)).json()[
         "items"
     ] == []
-    assert (await client.get(f"{url}/revision", headers=partner.headers)).status_code == 404
+    assert_error(
+        (await client.get(f"{url}/revision", headers=partner.headers)), 404, "REVISION_NOT_FOUND"
+    )
 
     assert await _actions(live["id"]) == [
         "create",
@@ -237,7 +240,7 @@ async def test_further_edits_update_the_one_revision(client: AsyncClient, live, 
     assert none_left.json()["revision_decision"]["outcome"] == "withdrawn"
     # The merged state must still be valid: min above the live max is refused.
     bad = await client.patch(url, headers=partner.headers, json={"amount_min": 600_000})
-    assert bad.status_code == 422
+    assert_error(bad, 422, "VALIDATION_ERROR")
     assert (await client.get(url, headers=partner.headers)).json()["pending_revision"] is None
 
 
@@ -258,11 +261,17 @@ async def test_member_withdraws(client: AsyncClient, live, partner, make_user, s
     proposed = await client.patch(url, headers=partner.headers, json={"title": "Oops Title"})
     other = await make_user(role="partner")
     await make_org(client, other)
-    assert (await client.delete(f"{url}/revision", headers=other.headers)).status_code == 403
-    assert (await client.get(f"{url}/revision", headers=other.headers)).status_code == 403
-    assert (await client.get(f"{url}/revision")).status_code == 401
+    assert_error(
+        (await client.delete(f"{url}/revision", headers=other.headers)),
+        403,
+        "NOT_ORGANISATION_MEMBER",
+    )
+    assert_error(
+        (await client.get(f"{url}/revision", headers=other.headers)), 403, "NOT_ORGANISATION_MEMBER"
+    )
+    assert_error((await client.get(f"{url}/revision")), 401, "NOT_AUTHENTICATED")
     stale = await client.delete(f"{url}/revision", headers={**partner.headers, "If-Match": '"1"'})
-    assert stale.status_code == 412
+    assert_error(stale, 412, "VERSION_MISMATCH")
     gone = await client.delete(f"{url}/revision", headers={**partner.headers, **_etag(proposed)})
     assert gone.status_code == 204
     again = await client.delete(f"{url}/revision", headers=partner.headers)
@@ -285,7 +294,7 @@ async def test_stale_if_match(client: AsyncClient, live, partner, staff, make_us
     second = await client.patch(
         url, headers={**partner.headers, **_etag(read)}, json={"title": "Colleague Two"}
     )
-    assert second.status_code == 412
+    assert_error(second, 412, "VERSION_MISMATCH")
     # Staff who reviewed the first proposal cannot approve a later one unseen.
     reviewed = first.headers["etag"]
     await client.patch(url, headers=partner.headers, json={"title": "Sneaked In Later"})
@@ -298,7 +307,7 @@ async def test_stale_if_match(client: AsyncClient, live, partner, staff, make_us
     bad = await client.post(
         f"{url}/revision/approve", headers={**staff.headers, "If-Match": "garbage"}
     )
-    assert bad.status_code == 412
+    assert_error(bad, 412, "INVALID_IF_MATCH")
 
 
 async def test_revision_that_became_invalid(
@@ -318,7 +327,7 @@ async def test_revision_that_became_invalid(
     tags = await client.patch(url, headers=partner.headers, json={"tags": ["export"]})
     assert tags.status_code == 200
     still_bad = await client.patch(url, headers=partner.headers, json={"summary": "New words"})
-    assert still_bad.status_code == 422
+    assert_error(still_bad, 422, "VALIDATION_ERROR")
     fixed = await client.patch(
         url, headers=partner.headers, json={"summary": "New words", "amount_min": 250_000}
     )
@@ -397,7 +406,7 @@ async def test_event_revisions(client: AsyncClient, partner, staff, org, entrepr
     bad_dates = await client.patch(
         url, headers=partner.headers, json={"end_at": "2000-01-01T00:00:00Z"}
     )
-    assert bad_dates.status_code == 422
+    assert_error(bad_dates, 422, "VALIDATION_ERROR")
     approved = await client.post(f"{url}/revision/approve", headers=staff.headers)
     assert approved.json()["venue"]["city"] == "Mombasa"
     assert (await client.get(EVT, params={"city": "Mombasa"})).json()["items"][0]["id"] == event[
@@ -412,8 +421,8 @@ async def test_review_approval_honours_if_match(client: AsyncClient, partner, st
     reviewed = submitted.headers["etag"]
     await client.patch(url, headers=partner.headers, json={"title": "Changed After Review"})
     stale = await client.post(f"{url}/approve", headers={**staff.headers, "If-Match": reviewed})
-    assert stale.status_code == 412
-    assert (await client.get(url)).status_code == 404  # still not public
+    assert_error(stale, 412, "VERSION_MISMATCH")
+    assert_error((await client.get(url)), 404, "OPPORTUNITY_NOT_FOUND")  # still not public
     fresh = await client.get(url, headers=staff.headers)
     ok = await client.post(f"{url}/approve", headers={**staff.headers, **_etag(fresh)})
     assert ok.status_code == 200
@@ -450,7 +459,7 @@ async def test_queue_mixes_reviews_and_revisions(
     assert seen == [i["id"] for i in everything["items"]]
     only_events = (await queue(kind="event", moderation="revision")).json()["items"]
     assert [i["id"] for i in only_events] == [event["id"]]
-    assert (await queue(moderation="bogus")).status_code == 422
+    assert_error((await queue(moderation="bogus")), 422, "VALIDATION_ERROR")
 
 
 # --- featured: staff and admins only -----------------------------------------------------------
@@ -478,7 +487,7 @@ async def test_members_cannot_feature(client: AsyncClient, partner, staff, org) 
         mixed = await client.patch(
             url, headers=partner.headers, json={"featured": True, "tags": ["export"]}
         )
-        assert mixed.status_code == 403  # nothing of a refused edit is applied
+        assert_error(mixed, 403, "STAFF_ONLY_FIELD")  # nothing of a refused edit is applied
     stored = await Opportunity.get(plain.json()["id"])
     assert stored.featured is False
     assert stored.tags == ["funding"]
@@ -506,4 +515,4 @@ async def test_staff_feature_live_and_audited(client: AsyncClient, live, partner
     same = await client.patch(url, headers=partner.headers, json={"featured": True})
     assert same.status_code == 200
     unfeature = await client.patch(url, headers=partner.headers, json={"featured": False})
-    assert unfeature.status_code == 403
+    assert_error(unfeature, 403, "STAFF_ONLY_FIELD")

@@ -11,6 +11,7 @@ from httpx import AsyncClient
 from app.models.audit import AuditEntry
 from app.models.interaction import OpportunityInteraction
 from app.models.opportunity import Opportunity
+from app.tests.errors import assert_error
 from app.tests.factories import make_opportunity, make_org, opportunity_body
 
 API = "/api/v1/opportunities"
@@ -67,7 +68,7 @@ async def test_create_sanitises_and_normalises(client: AsyncClient, partner) -> 
         headers=partner.headers,
         json=opportunity_body(org["id"], title="Other", slug="seed-fund"),
     )
-    assert explicit.status_code == 409
+    assert_error(explicit, 409, "SLUG_TAKEN")
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,7 @@ async def test_create_validation(client: AsyncClient, partner, fields) -> None:
 
 async def test_create_permissions(client: AsyncClient, world, entrepreneur, partner, staff) -> None:
     body = opportunity_body(world["org_b"]["id"])
-    assert (await client.post(API, json=body)).status_code == 401
+    assert_error((await client.post(API, json=body)), 401, "NOT_AUTHENTICATED")
     assert (await client.post(API, headers=entrepreneur.headers, json=body)).status_code == 403
     not_member = await client.post(API, headers=partner.headers, json=body)
     assert not_member.status_code == 403
@@ -108,7 +109,7 @@ async def test_create_permissions(client: AsyncClient, world, entrepreneur, part
     missing_org = await client.post(
         API, headers=staff.headers, json=opportunity_body("64b7f0c2a1b2c3d4e5f60718")
     )
-    assert missing_org.status_code == 404
+    assert_error(missing_org, 404, "ORGANISATION_NOT_FOUND")
 
 
 # --- visibility and object-level authorization ----------------------------------------------
@@ -118,7 +119,7 @@ async def test_drafts_hidden_from_others(
     client: AsyncClient, world, partner, entrepreneur, staff, admin
 ) -> None:
     url_b = f"{API}/{world['draft_b']['id']}"
-    assert (await client.get(url_b)).status_code == 404
+    assert_error((await client.get(url_b)), 404, "OPPORTUNITY_NOT_FOUND")
     assert (await client.get(url_b, headers=entrepreneur.headers)).status_code == 404
     hidden = await client.get(url_b, headers=partner.headers)  # partner of org A
     assert hidden.status_code == 404
@@ -128,9 +129,9 @@ async def test_drafts_hidden_from_others(
     assert (await client.get(url_b, headers=admin.headers)).status_code == 200
     # Writes to an unseen draft are 404 too, not 403.
     edit = await client.patch(url_b, headers=partner.headers, json={"title": "Mine now"})
-    assert edit.status_code == 404
+    assert_error(edit, 404, "OPPORTUNITY_NOT_FOUND")
     submit = await client.post(f"{url_b}/submit", headers=partner.headers)
-    assert submit.status_code == 404
+    assert_error(submit, 404, "OPPORTUNITY_NOT_FOUND")
     public = (await client.get(API)).json()["items"]
     assert public == []
 
@@ -144,8 +145,10 @@ async def test_published_item_of_other_org_is_read_only(
     url = f"{API}/{published['id']}"
     assert (await client.get(url, headers=partner.headers)).status_code == 200
     edit = await client.patch(url, headers=partner.headers, json={"title": "Defaced"})
-    assert edit.status_code == 403
-    assert (await client.delete(url, headers=partner.headers)).status_code == 403
+    assert_error(edit, 403, "NOT_ORGANISATION_MEMBER")
+    assert_error(
+        (await client.delete(url, headers=partner.headers)), 403, "NOT_ORGANISATION_MEMBER"
+    )
     assert (await client.get(url)).json()["title"] == published["title"]
 
 
@@ -154,7 +157,7 @@ async def test_lookup_by_slug_and_malformed_id(client: AsyncClient, world, staff
         client, world["other"], world["org_b"]["id"], publish_as=staff, title="Slug Lookup"
     )
     assert (await client.get(f"{API}/slug-lookup")).json()["id"] == item["id"]
-    assert (await client.get(f"{API}/not-an-id-or-slug")).status_code == 404
+    assert_error((await client.get(f"{API}/not-an-id-or-slug")), 404, "OPPORTUNITY_NOT_FOUND")
 
 
 # --- workflow -------------------------------------------------------------------------------
@@ -167,22 +170,28 @@ async def test_review_workflow(client: AsyncClient, world, partner, staff) -> No
     ).status_code == 409  # not submitted
     submitted = await client.post(f"{url}/submit", headers=partner.headers)
     assert submitted.json()["status"] == "pending_review"
-    assert (await client.post(f"{url}/approve", headers=partner.headers)).status_code == 403
+    assert_error((await client.post(f"{url}/approve", headers=partner.headers)), 403, "STAFF_ONLY")
     rejected = await client.post(
         f"{url}/reject", headers=staff.headers, json={"reason": "Add eligibility"}
     )
     assert rejected.json()["status"] == "draft"
     assert rejected.json()["status_reason"] == "Add eligibility"
-    assert (await client.post(f"{url}/reject", headers=staff.headers, json={})).status_code == 422
+    assert_error(
+        (await client.post(f"{url}/reject", headers=staff.headers, json={})),
+        422,
+        "VALIDATION_ERROR",
+    )
     await client.post(f"{url}/submit", headers=partner.headers)
     approved = await client.post(f"{url}/approve", headers=staff.headers)
     assert approved.json()["status"] == "published"
     assert approved.json()["published_at"] is not None
     assert (await client.get(url)).status_code == 200
-    assert (await client.post(f"{url}/submit", headers=partner.headers)).status_code == 409
+    assert_error(
+        (await client.post(f"{url}/submit", headers=partner.headers)), 409, "INVALID_TRANSITION"
+    )
     closed = await client.post(f"{url}/close", headers=partner.headers)
     assert closed.json()["status"] == "closed"
-    assert (await client.get(url)).status_code == 404  # no longer public
+    assert_error((await client.get(url)), 404, "OPPORTUNITY_NOT_FOUND")  # no longer public
     reopened = await client.post(f"{url}/publish", headers=staff.headers)
     assert reopened.json()["status"] == "published"
     transitions = [
@@ -215,7 +224,7 @@ async def test_archive_restore_purge(client: AsyncClient, world, partner, staff,
     item = await make_opportunity(client, partner, world["org_a"]["id"], publish_as=staff)
     url = f"{API}/{item['id']}"
     assert (await client.delete(url, headers=partner.headers)).status_code == 204
-    assert (await client.get(url)).status_code == 404
+    assert_error((await client.get(url)), 404, "OPPORTUNITY_NOT_FOUND")
     assert item["id"] not in [i["id"] for i in (await client.get(API)).json()["items"]]
     archived = (await client.get(API, headers=staff.headers, params={"status": "archived"})).json()[
         "items"
@@ -224,12 +233,12 @@ async def test_archive_restore_purge(client: AsyncClient, world, partner, staff,
     assert (
         await client.patch(url, headers=partner.headers, json={"title": "Edit archived"})
     ).status_code == 409
-    assert (await client.post(f"{url}/restore", headers=partner.headers)).status_code == 403
+    assert_error((await client.post(f"{url}/restore", headers=partner.headers)), 403, "STAFF_ONLY")
     restored = await client.post(f"{url}/restore", headers=staff.headers)
     assert restored.json()["status"] == "published"
     await client.put(f"{url}/save", headers=staff.headers)
     await client.delete(url, headers=partner.headers)
-    assert (await client.delete(f"{url}/purge", headers=staff.headers)).status_code == 403
+    assert_error((await client.delete(f"{url}/purge", headers=staff.headers)), 403, "ADMIN_ONLY")
     assert (await client.delete(f"{url}/purge", headers=admin.headers)).status_code == 204
     assert await Opportunity.find_all().count() == 2  # the two drafts remain
     assert await OpportunityInteraction.find_all().count() == 0  # and nothing points at it
@@ -270,21 +279,21 @@ async def test_etag_if_match(client: AsyncClient, world, partner, make_user) -> 
     second = await client.patch(
         url, headers={**partner.headers, "If-Match": etag}, json={"title": "Second writer"}
     )
-    assert second.status_code == 412
+    assert_error(second, 412, "VERSION_MISMATCH")
     assert (await client.get(url, headers=partner.headers)).json()["title"] == "First writer"
 
 
 async def test_partial_update_rules(client: AsyncClient, world, partner) -> None:
     url = f"{API}/{world['draft_a']['id']}"
     bad = await client.patch(url, headers=partner.headers, json={"amount_min": 10_000_000})
-    assert bad.status_code == 422  # above the stored amount_max
+    assert_error(bad, 422, "VALIDATION_ERROR")  # above the stored amount_max
     rolling = await client.patch(url, headers=partner.headers, json={"rolling": True})
     assert rolling.status_code == 200
     assert rolling.json()["deadline"] is None
     mass = await client.patch(
         url, headers=partner.headers, json={"saves": 99, "status": "published"}
     )
-    assert mass.status_code == 422
+    assert_error(mass, 422, "VALIDATION_ERROR")
     sanitised = await client.patch(
         url, headers=partner.headers, json={"description": "<script>x()</script>ok"}
     )
@@ -341,7 +350,7 @@ async def test_text_search_accent_and_case_insensitive(
     assert by_tag == ["Women Founders Accelerator"]
     ranked = _titles(await client.get(API, params={"q": "founders"}))
     assert ranked[0] == "Women Founders Accelerator"
-    assert (await client.get(API, params={"q": "!!!"})).status_code == 422
+    assert_error((await client.get(API, params={"q": "!!!"})), 422, "INVALID_QUERY")
 
 
 async def test_filters(client: AsyncClient, catalogue_items) -> None:
@@ -373,27 +382,29 @@ async def test_filters(client: AsyncClient, catalogue_items) -> None:
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "code"),
     [
-        {"sort": "password"},
-        {"sort": "relevance"},
-        {"cursor": "!!!"},
-        {"cursor": "eyJzIjoibmV3ZXN0IiwidiI6WyJ2IiwxXSwiaSI6IngifQ"},  # another sort's cursor
-        {"limit": 500},
-        {"type": "lottery"},
-        {"country": "Narnia"},
-        {"deadline_from": "yesterday"},
-        {"amount_min": 5},  # without currency
-        {"facets": "type,password_hash"},
-        {"stages": "unicorn"},
-        {"q[$ne]": "x"},
-        {"status[$ne]": "draft"},
+        ({"sort": "password"}, "INVALID_SORT"),
+        ({"sort": "relevance"}, "INVALID_SORT"),  # needs q
+        ({"cursor": "!!!"}, "INVALID_CURSOR"),
+        # another sort's cursor
+        ({"cursor": "eyJzIjoibmV3ZXN0IiwidiI6WyJ2IiwxXSwiaSI6IngifQ"}, "INVALID_CURSOR"),
+        ({"limit": 500}, "VALIDATION_ERROR"),
+        ({"type": "lottery"}, "UNKNOWN_REFERENCE"),
+        ({"country": "Narnia"}, "VALIDATION_ERROR"),
+        ({"deadline_from": "yesterday"}, "VALIDATION_ERROR"),
+        ({"amount_min": 5}, "CURRENCY_REQUIRED"),  # without currency
+        ({"facets": "type,password_hash"}, "INVALID_FACET"),
+        ({"stages": "unicorn"}, "VALIDATION_ERROR"),
+        ({"q[$ne]": "x"}, "INVALID_QUERY"),  # operator-shaped names: the query guard
+        ({"status[$ne]": "draft"}, "INVALID_QUERY"),
+        ({"q": "a"}, "INVALID_QUERY"),  # no searchable word
+        ({"unknown": "1"}, "VALIDATION_ERROR"),  # unknown parameters are refused
     ],
 )
-async def test_bad_list_params_are_422(client: AsyncClient, catalogue_items, params) -> None:
+async def test_bad_list_params_are_422(client: AsyncClient, catalogue_items, params, code) -> None:
     response = await client.get(API, params=params)
-    assert response.status_code == 422, response.text
-    assert "error" in response.json()
+    assert_error(response, 422, code)
 
 
 @pytest.mark.parametrize("sort", ["deadline", "newest", "updated", "relevance"])
@@ -465,7 +476,7 @@ async def test_updated_since_includes_items_that_left(
 async def test_save_apply_and_my_list(client: AsyncClient, catalogue_items, entrepreneur) -> None:
     item = catalogue_items["items"][0]
     url = f"{API}/{item['id']}"
-    assert (await client.put(f"{url}/save")).status_code == 401
+    assert_error((await client.put(f"{url}/save")), 401, "NOT_AUTHENTICATED")
     for _ in range(2):  # idempotent
         saved = await client.put(f"{url}/save", headers=entrepreneur.headers)
         assert saved.status_code == 200
@@ -480,7 +491,7 @@ async def test_save_apply_and_my_list(client: AsyncClient, catalogue_items, entr
     bad = await client.put(
         f"{url}/application", headers=entrepreneur.headers, json={"status": "won-lottery"}
     )
-    assert bad.status_code == 422
+    assert_error(bad, 422, "VALIDATION_ERROR")
     other = catalogue_items["items"][1]
     await client.put(
         f"{API}/{other['id']}/application",
@@ -515,7 +526,7 @@ async def test_cannot_save_unseen_draft(client: AsyncClient, world, entrepreneur
     response = await client.put(
         f"{API}/{world['draft_b']['id']}/save", headers=entrepreneur.headers
     )
-    assert response.status_code == 404
+    assert_error(response, 404, "OPPORTUNITY_NOT_FOUND")
 
 
 async def test_views_counted_once_per_user_per_day(
