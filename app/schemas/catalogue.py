@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import to_jsonable_python
@@ -18,12 +18,15 @@ from app.schemas.validators import CountryCode, Slug, SlugList, UtcDatetime
 from app.utils.text import tokens
 
 if TYPE_CHECKING:
-    from app.services.catalogue import ItemView, Listing
+    from app.services.catalogue import ItemView, Listing, Rows
 
 R = TypeVar("R", bound=BaseModel)
 
 RELEVANCE = "relevance"  # a sort every kind offers: by how well the item matches `q`
 SYNC_SORT = "updated"  # the only sort with `updated_since` (incremental sync)
+# Sorts and facets every kind offers; each kind's query names its own besides these.
+SharedSort = Literal["newest", "updated", "relevance"]
+SharedFacet = Literal["type", "industries", "sdgs", "tags", "target_communities"]
 
 
 class OrganisationRef(BaseModel):
@@ -208,16 +211,93 @@ class RevisionDecisionRead(BaseModel):
         )
 
 
-def present_items(
-    views: list[ItemView[Any]], read: Callable[[ItemView[Any]], R]
-) -> list[R | ItemTombstone]:
-    """Each view presented by `read`, or as a tombstone when it is gone."""
-    return [ItemTombstone.of(v.item) if v.gone else read(v) for v in views]
+class CatalogueItemRead(BaseModel):
+    """What every catalogue item reads as; each kind's read model adds its own fields."""
+
+    id: str
+    slug: str
+    title: str
+    description: str
+    type: str
+    organisation: OrganisationRef
+    tags: list[str]
+    industries: list[str]
+    sdgs: list[str]
+    target_communities: list[str]
+    status: ItemStatus
+    status_reason: str | None = None
+    cover_media_id: str | None
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    pending_revision: RevisionRead | None = Field(
+        default=None,
+        description="A member's edit waiting for staff (the organisation and staff only).",
+    )
+    revision_decision: RevisionDecisionRead | None = Field(
+        default=None, description="The last revision's outcome (the organisation and staff only)."
+    )
 
 
-def page_fields(listing: Listing[Any]) -> dict[str, Any]:
-    """The paging part of a list response."""
-    return {"next_cursor": listing.next_cursor, "total": listing.total, "facets": listing.facets}
+def item_fields(view: ItemView[Any]) -> dict[str, Any]:
+    """`CatalogueItemRead`'s fields of a view, for `model_construct` (no validation: the
+    data is our own document's). Reasons and revisions only for those who manage it."""
+    i, manages = view.item, view.manages
+    return {
+        "id": str(i.id),
+        "slug": i.slug,
+        "title": i.title,
+        "description": i.description,
+        "type": i.type,
+        "organisation": OrganisationRef.of(i),
+        "tags": i.tags,
+        "industries": i.industries,
+        "sdgs": i.sdgs,
+        "target_communities": i.target_communities,
+        "status": view.status,
+        "status_reason": i.status_reason if manages else None,
+        "cover_media_id": str(i.cover_media_id) if i.cover_media_id else None,
+        "published_at": i.published_at,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "version": i.version,
+        "pending_revision": RevisionRead.of(i) if manages else None,
+        "revision_decision": RevisionDecisionRead.of(i) if manages else None,
+    }
+
+
+def present(view: ItemView[Any], read: Callable[[ItemView[Any]], R]) -> R | ItemTombstone:
+    """The view presented by `read`, or as a tombstone when it is gone."""
+    return ItemTombstone.of(view.item) if view.gone else read(view)
+
+
+def present_rows(
+    rows: Rows[Any, Any], read: Callable[[ItemView[Any]], R]
+) -> list[tuple[Any, R | ItemTombstone]]:
+    """The caller's own rows, each with its item presented (or its tombstone)."""
+    return [(row, present(view, read)) for row, view in rows.rows]
+
+
+class CataloguePage(BaseModel):
+    """What a kind's list page adds to `Page`: facet counts, and `from_listing` (the kind's
+    page class names its read model's presenter as `item_read`)."""
+
+    item_read: ClassVar[Callable[[ItemView[Any]], BaseModel]]
+    facets: dict[str, list[FacetCount]] | None = Field(
+        default=None, description="Counts per value for the current filter (`facets=`)."
+    )
+
+    @classmethod
+    def from_listing(cls, listing: Listing[Any]) -> Self:
+        return cls.model_validate(
+            {
+                "items": [present(v, cls.item_read) for v in listing.views],
+                "next_cursor": listing.next_cursor,
+                "total": listing.total,
+                "facets": listing.facets,
+            }
+        )
 
 
 def edit_responses(read_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -15,20 +16,19 @@ from pydantic import (
 )
 
 from app.core.pagination import Page
-from app.models.catalogue import ItemStatus
 from app.models.event import EventFormat
 from app.models.interaction import Rsvp, RsvpStatus
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueItemRead,
+    CataloguePage,
     CatalogueQuery,
     CatalogueUpdateFields,
-    FacetCount,
     ItemTombstone,
-    OrganisationRef,
-    RevisionDecisionRead,
-    RevisionRead,
-    page_fields,
-    present_items,
+    SharedFacet,
+    SharedSort,
+    item_fields,
+    present_rows,
 )
 from app.schemas.common import InputModel
 from app.schemas.query import PageQuery, coded, split_values
@@ -37,12 +37,10 @@ from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url,
 if TYPE_CHECKING:
     from app.models.event import Event
     from app.models.user import User
-    from app.services.catalogue import ItemView, Listing, Rows
+    from app.services.catalogue import ItemView, Rows
 
-EventSort = Literal["start", "newest", "updated", "relevance"]
-EventFacet = Literal[
-    "type", "industries", "country", "sdgs", "tags", "format", "target_communities"
-]
+EventSort = Literal["start", SharedSort]
+EventFacet = Literal[SharedFacet, "country", "format"]
 
 
 class VenueSchema(InputModel):
@@ -104,13 +102,7 @@ class EventUpdate(CatalogueUpdateFields):
     currency: CurrencyCode | None = None
 
 
-class EventRead(BaseModel):
-    id: str
-    slug: str
-    title: str
-    description: str
-    type: str
-    organisation: OrganisationRef
+class EventRead(CatalogueItemRead):
     start_at: datetime
     end_at: datetime
     timezone: str
@@ -124,41 +116,18 @@ class EventRead(BaseModel):
     price: int
     currency: str | None
     is_free: bool
-    tags: list[str]
-    industries: list[str]
-    sdgs: list[str]
-    target_communities: list[str]
-    status: ItemStatus
-    status_reason: str | None = None
     going_count: int
     waitlist_count: int
     interested_count: int
     seats_left: int | None
-    cover_media_id: str | None
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    pending_revision: RevisionRead | None = Field(
-        default=None,
-        description="A member's edit waiting for staff (the organisation and staff only).",
-    )
-    revision_decision: RevisionDecisionRead | None = Field(
-        default=None, description="The last revision's outcome (the organisation and staff only)."
-    )
     distance_km: float | None = Field(default=None, description="With `near=` only.")
 
     @classmethod
     def from_view(cls, view: ItemView[Event]) -> EventRead:
         """Built from our own document: nothing is validated again on the way out."""
-        e, manages = view.item, view.manages
+        e = view.item
         return cls.model_construct(
-            id=str(e.id),
-            slug=e.slug,
-            title=e.title,
-            description=e.description,
-            type=e.type,
-            organisation=OrganisationRef.of(e),
+            **item_fields(view),
             start_at=e.start_at,
             end_at=e.end_at,
             timezone=e.timezone,
@@ -170,36 +139,19 @@ class EventRead(BaseModel):
             price=e.price,
             currency=e.currency,
             is_free=e.price == 0,
-            tags=e.tags,
-            industries=e.industries,
-            sdgs=e.sdgs,
-            target_communities=e.target_communities,
-            status=view.status,
-            status_reason=e.status_reason if manages else None,
-            pending_revision=RevisionRead.of(e) if manages else None,
-            revision_decision=RevisionDecisionRead.of(e) if manages else None,
             going_count=e.going_count,
             waitlist_count=e.waitlist_count,
             interested_count=e.interested_count,
             seats_left=max(0, e.capacity - e.going_count) if e.capacity is not None else None,
-            cover_media_id=str(e.cover_media_id) if e.cover_media_id else None,
-            published_at=e.published_at,
-            created_at=e.created_at,
-            updated_at=e.updated_at,
-            version=e.version,
             distance_km=round(view.distance_km, 3) if view.distance_km is not None else None,
         )
 
 
-class EventPage(Page[EventRead | ItemTombstone]):
+class EventPage(Page[EventRead | ItemTombstone], CataloguePage):
     """With `updated_since`, events that left the public set come as tombstones
     (`id`, `status`, `updated_at` only), in the same change order."""
 
-    facets: dict[str, list[FacetCount]] | None = None
-
-    @classmethod
-    def from_listing(cls, listing: Listing[Event]) -> EventPage:
-        return cls(items=present_items(listing.views, EventRead.from_view), **page_fields(listing))
+    item_read: ClassVar[Callable[[ItemView[Any]], BaseModel]] = EventRead.from_view
 
 
 class EventQuery(CatalogueQuery):
@@ -300,10 +252,7 @@ class MyEventPage(Page[MyEventRead]):
     @classmethod
     def from_rows(cls, rows: Rows[Rsvp, Event]) -> MyEventPage:
         items = [
-            MyEventRead.model_construct(
-                rsvp=RsvpRead.from_doc(r),
-                event=ItemTombstone.of(v.item) if v.gone else EventRead.from_view(v),
-            )
-            for r, v in rows.rows
+            MyEventRead.model_construct(rsvp=RsvpRead.from_doc(r), event=event)
+            for r, event in present_rows(rows, EventRead.from_view)
         ]
         return cls(items=items, next_cursor=rows.next_cursor, total=rows.total)

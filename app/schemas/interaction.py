@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.models.interaction import ApplicationStatus, OpportunityInteraction
-from app.schemas.catalogue import ItemTombstone
+from app.schemas.catalogue import ItemTombstone, present_rows
 from app.schemas.common import InputModel
 from app.schemas.opportunity import OpportunityRead
 from app.schemas.query import PageQuery, coded
@@ -57,10 +57,9 @@ class MyOpportunityPage(Page[MyOpportunityRead]):
     def from_rows(cls, rows: Rows[OpportunityInteraction, Opportunity]) -> MyOpportunityPage:
         items = [
             MyOpportunityRead.model_construct(
-                interaction=InteractionRead.from_doc(i),
-                opportunity=ItemTombstone.of(v.item) if v.gone else OpportunityRead.from_view(v),
+                interaction=InteractionRead.from_doc(i), opportunity=o
             )
-            for i, v in rows.rows
+            for i, o in present_rows(rows, OpportunityRead.from_view)
         ]
         return cls(items=items, next_cursor=rows.next_cursor, total=rows.total)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
@@ -12,15 +13,14 @@ from app.models.catalogue import ItemStatus
 from app.models.profile import BusinessStage
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueItemRead,
+    CataloguePage,
     CatalogueQuery,
     CatalogueUpdateFields,
-    FacetCount,
     ItemTombstone,
-    OrganisationRef,
-    RevisionDecisionRead,
-    RevisionRead,
-    page_fields,
-    present_items,
+    SharedFacet,
+    SharedSort,
+    item_fields,
 )
 from app.schemas.common import InputModel
 from app.schemas.query import QueryError, coded, split_values
@@ -29,12 +29,10 @@ from app.utils.strict_json import INT_MAX
 
 if TYPE_CHECKING:
     from app.models.opportunity import Opportunity
-    from app.services.catalogue import ItemView, Listing
+    from app.services.catalogue import ItemView
 
-OpportunitySort = Literal["deadline", "newest", "updated", "relevance"]
-OpportunityFacet = Literal[
-    "type", "industries", "country", "sdgs", "tags", "stages", "target_communities"
-]
+OpportunitySort = Literal["deadline", SharedSort]
+OpportunityFacet = Literal[SharedFacet, "country", "stages"]
 
 
 class EligibilitySchema(InputModel):
@@ -90,14 +88,9 @@ class OpportunityUpdate(CatalogueUpdateFields):
     featured: bool | None = None
 
 
-class OpportunityRead(BaseModel):
-    id: str
-    slug: str
-    title: str
+class OpportunityRead(CatalogueItemRead):
+    status: ItemStatus = Field(description="Past-deadline published items read as `closed`.")
     summary: str
-    description: str
-    type: str
-    organisation: OrganisationRef
     amount_min: int | None
     amount_max: int | None
     currency: str | None
@@ -105,41 +98,18 @@ class OpportunityRead(BaseModel):
     rolling: bool
     application_url: str | None
     eligibility: EligibilityRead
-    tags: list[str]
-    industries: list[str]
-    sdgs: list[str]
-    target_communities: list[str]
     featured: bool
-    status: ItemStatus = Field(description="Past-deadline published items read as `closed`.")
-    status_reason: str | None = None
     views: int
     saves: int
     applications: int
-    cover_media_id: str | None
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    pending_revision: RevisionRead | None = Field(
-        default=None,
-        description="A member's edit waiting for staff (the organisation and staff only).",
-    )
-    revision_decision: RevisionDecisionRead | None = Field(
-        default=None, description="The last revision's outcome (the organisation and staff only)."
-    )
 
     @classmethod
     def from_view(cls, view: ItemView[Opportunity]) -> OpportunityRead:
         """Built from our own document: nothing is validated again on the way out."""
-        o, manages = view.item, view.manages
+        o = view.item
         return cls.model_construct(
-            id=str(o.id),
-            slug=o.slug,
-            title=o.title,
+            **item_fields(view),
             summary=o.summary,
-            description=o.description,
-            type=o.type,
-            organisation=OrganisationRef.of(o),
             amount_min=o.amount_min,
             amount_max=o.amount_max,
             currency=o.currency,
@@ -147,39 +117,18 @@ class OpportunityRead(BaseModel):
             rolling=o.rolling,
             application_url=o.application_url,
             eligibility=EligibilityRead.model_construct(**dict(o.eligibility)),
-            tags=o.tags,
-            industries=o.industries,
-            sdgs=o.sdgs,
-            target_communities=o.target_communities,
             featured=o.featured,
-            status=view.status,
-            status_reason=o.status_reason if manages else None,
-            pending_revision=RevisionRead.of(o) if manages else None,
-            revision_decision=RevisionDecisionRead.of(o) if manages else None,
             views=o.views,
             saves=o.saves,
             applications=o.applications,
-            cover_media_id=str(o.cover_media_id) if o.cover_media_id else None,
-            published_at=o.published_at,
-            created_at=o.created_at,
-            updated_at=o.updated_at,
-            version=o.version,
         )
 
 
-class OpportunityPage(Page[OpportunityRead | ItemTombstone]):
+class OpportunityPage(Page[OpportunityRead | ItemTombstone], CataloguePage):
     """With `updated_since`, items that left the public set come as tombstones
     (`id`, `status`, `updated_at` only), in the same change order."""
 
-    facets: dict[str, list[FacetCount]] | None = Field(
-        default=None, description="Counts per value for the current filter (`facets=`)."
-    )
-
-    @classmethod
-    def from_listing(cls, listing: Listing[Opportunity]) -> OpportunityPage:
-        return cls(
-            items=present_items(listing.views, OpportunityRead.from_view), **page_fields(listing)
-        )
+    item_read: ClassVar[Callable[[ItemView[Any]], BaseModel]] = OpportunityRead.from_view
 
 
 class OpportunityQuery(CatalogueQuery):

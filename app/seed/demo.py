@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.config import Settings
@@ -110,6 +110,21 @@ async def _demo_user(local_part: str, full_name: str, role: Role, password_hash:
     return await user.insert()
 
 
+def _item_fields(
+    org: Organisation, status: ItemStatus, rng: random.Random, now: datetime, within_days: int
+) -> dict[str, Any]:
+    """What every demo item has: its organisation, status (published within the last
+    `within_days` days) and author."""
+    published = status is ItemStatus.published
+    return {
+        **organisation_fields(org),
+        "status": status,
+        "ever_published": published,
+        "published_at": now - timedelta(days=rng.randint(1, within_days)) if published else None,
+        "created_by": org.members[0].user_id,
+    }
+
+
 async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
     if await Organisation.find_all().count():
         return {"organisations": 0, "opportunities": 0, "events": 0, "profiles": 0}
@@ -181,13 +196,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             summary=summary_t.format(area_l=area.lower()),
             description=f"<p>{summary_t.format(area_l=area.lower())}</p><p>Open to founders in {city[0]}.</p>",
             type=type_slug,
-            **organisation_fields(org),
-            status=status,
-            ever_published=status is ItemStatus.published,
-            published_at=now - timedelta(days=rng.randint(1, 60))
-            if status is ItemStatus.published
-            else None,
-            created_by=org.members[0].user_id,
+            **_item_fields(org, status, rng, now, 60),
             amount_min=amount // 10 if type_slug in {"grant", "loan", "equity"} else None,
             amount_max=amount if type_slug in {"grant", "loan", "equity"} else None,
             currency=city[6] if type_slug in {"grant", "loan", "equity"} else None,
@@ -226,13 +235,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             slug=slugify(title) + f"-{i + 1}",
             description=f"<p>{desc_t.format(area_l=area.lower())}</p>",
             type=type_slug,
-            **organisation_fields(org),
-            status=status,
-            ever_published=status is ItemStatus.published,
-            published_at=now - timedelta(days=rng.randint(1, 30))
-            if status is ItemStatus.published
-            else None,
-            created_by=org.members[0].user_id,
+            **_item_fields(org, status, rng, now, 30),
             start_at=start,
             end_at=start + timedelta(hours=rng.choice([2, 3, 8, 32])),
             timezone=city[5],

@@ -167,10 +167,14 @@ async def _apply_live(
     changes = {**changes, **kind.rules(item, changes)}
     changes.update(derive_after(kind, item, changes))
     fresh = await save_versioned(item, changes, expected_version, kind.entity)
-    await audit.record(
-        who.principal, "update", kind.entity, item.id, item.model_dump(), fresh.model_dump()
-    )
+    await _audit_update(who, kind, item, fresh)
     return fresh
+
+
+async def _audit_update(who: Viewer, kind: CatalogueKind[T], before: T, after: T) -> None:
+    await audit.record(
+        who.principal, "update", kind.entity, before.id, before.model_dump(), after.model_dump()
+    )
 
 
 async def _apply_with_revision(
@@ -206,9 +210,7 @@ async def _apply_with_revision(
         return item, False
     fresh = await save_versioned(item, write, expected_version, kind.entity, touch=bool(live))
     if live:
-        await audit.record(
-            who.principal, "update", kind.entity, item.id, item.model_dump(), fresh.model_dump()
-        )
+        await _audit_update(who, kind, item, fresh)
     if revised:
         await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
     elif item.pending_revision is not None:

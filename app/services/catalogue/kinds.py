@@ -34,6 +34,26 @@ REFERENCE_LISTS = (
 Rules = Callable[[T | None, Mapping[str, Any]], dict[str, Any]]
 
 
+def sorts(default: SortSpec) -> dict[str, SortSpec]:
+    """A kind's sorts: its own default, newest (by publication) and updated (the order of
+    incremental sync). `relevance` (with `q`) is every kind's too, computed, not stored."""
+    return {
+        default.name: default,
+        "newest": SortSpec("newest", "published_at", -1, nullable=True),
+        "updated": SortSpec("updated", "updated_at", 1),
+    }
+
+
+def facets(**own: tuple[str, bool]) -> dict[str, tuple[str, bool]]:
+    """The facets every kind offers plus its own: name -> (field, whether it is an array)."""
+    shared = {name: (name, True) for name, _ in REFERENCE_LISTS}
+    return {"type": ("type", False), **shared, **own}
+
+
+# What readers rely on in every kind; each adds its own (a member's change waits for staff).
+MODERATED = frozenset({"title", "description", "type"})
+
+
 def no_rules(current: Any, changes: Mapping[str, Any]) -> dict[str, Any]:
     return {}
 
@@ -71,11 +91,9 @@ def merged(current: CatalogueItem | None, changes: Mapping[str, Any]) -> dict[st
 @dataclass(frozen=True)
 class CatalogueKind(Generic[T]):
     model: type[T]
-    entity: str  # "opportunity"
-    code: str  # "OPPORTUNITY"
+    entity: str  # "opportunity"; its error codes start with the upper case (OPPORTUNITY_…)
     type_kind: ReferenceKind
-    sorts: dict[str, SortSpec]
-    default_sort: str
+    sorts: dict[str, SortSpec]  # the first is the default (see `sorts()`)
     facet_fields: dict[str, tuple[str, bool]]  # facet name -> (field, is_array)
     country_field: str  # what the `country` and `region` filters match
     region_field: str
@@ -103,5 +121,10 @@ class CatalogueKind(Generic[T]):
     insiders: Callable[[Viewer, list[T]], Awaitable[set[PydanticObjectId]]] = no_insiders
     geo_fields: tuple[str, str] | None = None  # lat, lng: lists may ask for items near a point
 
+    @property
+    def default_sort(self) -> str:
+        return next(iter(self.sorts))
+
     def not_found(self) -> NotFound:
-        return NotFound(f"The {self.entity} was not found.", code=f"{self.code}_NOT_FOUND")
+        code = f"{self.entity.upper()}_NOT_FOUND"
+        return NotFound(f"The {self.entity} was not found.", code=code)

@@ -16,6 +16,7 @@ from app.models.media import MediaOwnerKind
 from app.models.reference import ReferenceKind
 from app.schemas.event import EventQuery
 from app.services.catalogue import CatalogueKind, Viewer, merged, reject
+from app.services.catalogue.kinds import MODERATED, facets, sorts
 from app.services.catalogue.search import range_clause
 
 
@@ -80,45 +81,27 @@ async def going(who: Viewer, events: list[Event]) -> set[PydanticObjectId]:
 KIND: CatalogueKind[Event] = CatalogueKind(
     model=Event,
     entity="event",
-    code="EVENT",
     type_kind=ReferenceKind.event_types,
-    sorts={
-        "start": SortSpec("start", "start_at", 1),
-        "newest": SortSpec("newest", "published_at", -1, nullable=True),
-        "updated": SortSpec("updated", "updated_at", 1),
-    },
-    default_sort="start",
-    facet_fields={
-        "type": ("type", False),
-        "industries": ("industries", True),
-        "country": ("venue.country", False),
-        "sdgs": ("sdgs", True),
-        "tags": ("tags", True),
-        "format": ("format", False),
-        "target_communities": ("target_communities", True),
-    },
+    sorts=sorts(SortSpec("start", "start_at", 1)),
+    facet_fields=facets(country=("venue.country", False), format=("format", False)),
     country_field="venue.country",
     region_field="venue.region",
     media_owner=MediaOwnerKind.event,
     related=((Rsvp, "event_id"),),
     # What readers rely on; the rest goes live at once: capacity (organisers must be able to
     # add seats; it never drops below the people going) and the reference-list slugs.
-    moderated=frozenset(
-        {
-            "title",
-            "description",
-            "type",
-            "start_at",
-            "end_at",
-            "timezone",
-            "format",
-            "venue",
-            "online_url",
-            "registration_deadline",
-            "price",
-            "currency",
-        }
-    ),
+    moderated=MODERATED
+    | {
+        "start_at",
+        "end_at",
+        "timezone",
+        "format",
+        "venue",
+        "online_url",
+        "registration_deadline",
+        "price",
+        "currency",
+    },
     rules=rules,
     filters=filters,
     insiders=going,

@@ -16,6 +16,7 @@ from app.models.opportunity import ROLLING_SORT_DATE, Opportunity
 from app.models.reference import ReferenceKind
 from app.schemas.opportunity import OpportunityQuery
 from app.services.catalogue import CatalogueKind, merged, reject
+from app.services.catalogue.kinds import MODERATED, facets, sorts
 from app.services.catalogue.search import range_clause
 
 
@@ -80,23 +81,11 @@ def filters(query: OpportunityQuery) -> list[dict[str, Any]]:
 KIND: CatalogueKind[Opportunity] = CatalogueKind(
     model=Opportunity,
     entity="opportunity",
-    code="OPPORTUNITY",
     type_kind=ReferenceKind.opportunity_types,
-    sorts={
-        "deadline": SortSpec("deadline", "deadline_sort", 1),
-        "newest": SortSpec("newest", "published_at", -1, nullable=True),
-        "updated": SortSpec("updated", "updated_at", 1),
-    },
-    default_sort="deadline",
-    facet_fields={
-        "type": ("type", False),
-        "industries": ("industries", True),
-        "country": ("eligibility.countries", True),
-        "sdgs": ("sdgs", True),
-        "tags": ("tags", True),
-        "stages": ("eligibility.stages", True),
-        "target_communities": ("target_communities", True),
-    },
+    sorts=sorts(SortSpec("deadline", "deadline_sort", 1)),
+    facet_fields=facets(
+        country=("eligibility.countries", True), stages=("eligibility.stages", True)
+    ),
     country_field="eligibility.countries",
     region_field="eligibility.regions",
     media_owner=MediaOwnerKind.opportunity,
@@ -108,21 +97,17 @@ KIND: CatalogueKind[Opportunity] = CatalogueKind(
     related=((OpportunityInteraction, "opportunity_id"), (OpportunityView, "opportunity_id")),
     # What readers rely on; the rest (tags, industries, sdgs, target_communities: slugs from
     # the reference lists, no free text) goes live at once.
-    moderated=frozenset(
-        {
-            "title",
-            "summary",
-            "description",
-            "type",
-            "amount_min",
-            "amount_max",
-            "currency",
-            "deadline",
-            "rolling",
-            "application_url",
-            "eligibility",
-        }
-    ),
+    moderated=MODERATED
+    | {
+        "summary",
+        "amount_min",
+        "amount_max",
+        "currency",
+        "deadline",
+        "rolling",
+        "application_url",
+        "eligibility",
+    },
     staff_only=frozenset({"featured"}),  # it boosts ranking
     rules=rules,
     derived=deadline_sort,

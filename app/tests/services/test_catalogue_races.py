@@ -110,6 +110,25 @@ async def test_slug_races_fall_back_to_random_then_give_up(
 # --- RSVPs ------------------------------------------------------------------------------------
 
 
+def first_read_sees_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The next `Rsvp.find_one` answers None, as it did for a request that read before
+    the other one wrote; later reads see the database."""
+    real_find_one = Rsvp.find_one
+    pending = [True]
+
+    def find_one(*args: Any, **kwargs: Any) -> Any:
+        if pending:
+            pending.clear()
+
+            async def nothing() -> None:
+                return None
+
+            return nothing()
+        return real_find_one(*args, **kwargs)
+
+    monkeypatch.setattr(Rsvp, "find_one", find_one)
+
+
 async def _event(client, partner, staff, **fields: Any) -> dict[str, Any]:
     org = await make_org(client, partner)
     return await make_event(client, partner, org["id"], publish_as=staff, **fields)
@@ -125,20 +144,7 @@ async def test_rsvp_self_race_undoes_the_second_seat(
     await rsvps.rsvp(me, event["id"], RsvpStatus.going)  # the winner
     assert await counters(event["id"]) == (1, 0, 0)
 
-    real_find_one = Rsvp.find_one
-    calls: list[int] = []
-
-    def find_one(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:  # the loser read before the winner wrote
-
-            async def nothing() -> None:
-                return None
-
-            return nothing()
-        return real_find_one(*args, **kwargs)
-
-    monkeypatch.setattr(Rsvp, "find_one", find_one)
+    first_read_sees_nothing(monkeypatch)  # the loser read before the winner wrote
     again = await rsvps.rsvp(me, event["id"], RsvpStatus.going)
     assert again.status is RsvpStatus.going
     assert await counters(event["id"]) == (1, 0, 0)  # the second seat was given back
@@ -153,19 +159,7 @@ async def test_rsvp_self_race_to_interested_is_a_change(
     event = await _event(client, partner, staff)
     me = await who(settings, entrepreneur)
     await rsvps.rsvp(me, event["id"], RsvpStatus.going)
-    real_find_one = Rsvp.find_one
-    first = [True]
-
-    def find_one(*args: Any, **kwargs: Any) -> Any:
-        if first.pop() if first else False:
-
-            async def nothing() -> None:
-                return None
-
-            return nothing()
-        return real_find_one(*args, **kwargs)
-
-    monkeypatch.setattr(Rsvp, "find_one", find_one)
+    first_read_sees_nothing(monkeypatch)
     changed = await rsvps.rsvp(me, event["id"], RsvpStatus.interested)
     assert changed.status is RsvpStatus.interested
     assert await counters(event["id"]) == (0, 0, 1)

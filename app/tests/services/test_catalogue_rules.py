@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from copy import deepcopy
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from beanie import PydanticObjectId
@@ -18,6 +18,8 @@ from app.core.exceptions import ValidationFailed
 from app.models.event import Event, EventFormat, Venue
 from app.models.opportunity import ROLLING_SORT_DATE, Opportunity
 from app.models.organisation import Organisation
+from app.schemas.event import EventFacet, EventSort
+from app.schemas.opportunity import OpportunityFacet, OpportunitySort
 from app.services.catalogue import derive
 from app.services.events.kind import KIND as EVENT_KIND
 from app.services.events.kind import rules as event_rules
@@ -225,3 +227,15 @@ async def test_derive_takes_the_organisation_name() -> None:
 )
 async def test_opportunity_reader_status(status, deadline, reads) -> None:
     assert effective_status(opportunity(status=status, deadline=deadline)).value == reads
+
+
+@pytest.mark.parametrize(
+    ("kind", "sort", "facet"),
+    [(OPPORTUNITY_KIND, OpportunitySort, OpportunityFacet), (EVENT_KIND, EventSort, EventFacet)],
+)
+async def test_query_models_offer_what_the_kind_serves(kind, sort, facet) -> None:
+    """The spec's enums (the query models' Literals) and the kinds' sorts and facets are one
+    set: a sort or facet is neither offered without being served nor served unoffered."""
+    assert set(get_args(sort)) == {*kind.sorts, "relevance"}
+    assert set(get_args(facet)) == set(kind.facet_fields)
+    assert kind.default_sort == get_args(sort)[0]

@@ -8,7 +8,7 @@ defined, so FastAPI sees the path alias of each owner's parameter."""
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from app.api.deps import CurrentUser, MediaPoolDep, SettingsDep, StorageDep
 from app.api.uploads import UploadRoute, read_upload
@@ -57,13 +57,21 @@ def add_attach_route(
     """PUT `path` uploads a file and makes it the owner's (`param`: the path parameter
     naming the owner; None for the caller's own, e.g. their profile)."""
 
-    async def attach(
+    async def own() -> str | None:
+        return None
+
+    async def path_key(key: Annotated[str, Path(alias=param or "key")]) -> str | None:
+        return key
+
+    key_of: Callable[..., Awaitable[str | None]] = own if param is None else path_key
+
+    async def endpoint(
         request: Request,
         principal: CurrentUser,
+        key: Annotated[str | None, Depends(key_of)],
         settings: SettingsDep,
         storage: StorageDep,
         pool: MediaPoolDep,
-        key: str | None,
     ) -> MediaRead:
         async def receive(purpose: MediaPurpose) -> IncomingFile:
             return (await read_file(request, settings, purpose))[1]
@@ -71,33 +79,6 @@ def add_attach_route(
         media = await media_service.attach(settings, storage, pool, principal, owner, key, receive)
         return MediaRead.from_doc(media)
 
-    endpoint: Callable[..., Awaitable[MediaRead]]
-    if param is None:
-
-        async def attach_own(
-            request: Request,
-            principal: CurrentUser,
-            settings: SettingsDep,
-            storage: StorageDep,
-            pool: MediaPoolDep,
-        ) -> MediaRead:
-            return await attach(request, principal, settings, storage, pool, None)
-
-        endpoint = attach_own
-    else:
-        Key = Annotated[str, Path(alias=param)]
-
-        async def attach_to(
-            request: Request,
-            principal: CurrentUser,
-            key: Key,
-            settings: SettingsDep,
-            storage: StorageDep,
-            pool: MediaPoolDep,
-        ) -> MediaRead:
-            return await attach(request, principal, settings, storage, pool, key)
-
-        endpoint = attach_to
     endpoint.__name__ = operation_id
     router.add_api_route(
         path,

@@ -1,14 +1,16 @@
-"""The routes every catalogue kind has besides its own list, create, read and update:
-workflow transitions, the pending revision, and the cover upload. One call per kind."""
+"""What every catalogue kind's endpoints share: the routes besides its own list, create,
+read and update (workflow transitions, the pending revision, the cover upload: one call per
+kind), and the response headers of those four."""
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response, status
 
+from app.api.http import set_created, set_etag
 from app.api.v1.endpoints.attachments import add_attach_route
 from app.api.v1.endpoints.revisions import add_revision_routes
 from app.api.v1.endpoints.workflow import Presenter, add_workflow_routes
-from app.services.catalogue import KindService
+from app.services.catalogue import Edited, ItemView, KindService
 
 
 def add_item_routes(
@@ -26,3 +28,22 @@ def add_item_routes(
         summary=f"Set the {entity}'s cover",
         description=f"Upload its cover image; visible to whoever may see the {entity}.",
     )
+
+
+def tagged(response: Response, view: ItemView[Any]) -> ItemView[Any]:
+    """The view, its version sent as the ETag."""
+    set_etag(response, view.item.version)
+    return view
+
+
+def created(response: Response, view: ItemView[Any], collection: str) -> ItemView[Any]:
+    """A new item: 201 with its Location and ETag."""
+    set_created(response, f"/api/v1/{collection}/{view.item.id}", view.item.version)
+    return view
+
+
+def accepted(response: Response, edited: Edited[Any]) -> ItemView[Any]:
+    """An edit: 200, or 202 when some of it waits for staff; the ETag either way."""
+    if edited.queued:
+        response.status_code = status.HTTP_202_ACCEPTED
+    return tagged(response, edited.view)

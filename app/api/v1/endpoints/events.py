@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import IfMatch, SettingsDep, SignedInViewer, ViewerDep
-from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
-from app.api.v1.endpoints.catalogue_routes import add_item_routes
+from app.api.v1.endpoints.catalogue_routes import accepted, add_item_routes, created, tagged
 from app.schemas.catalogue import edit_responses
 from app.schemas.common import error_responses
 from app.schemas.event import (
@@ -49,8 +48,7 @@ async def list_events(who: ViewerDep, query: Annotated[EventQuery, Query()]) -> 
 )
 async def create(who: SignedInViewer, body: EventCreate, response: Response) -> EventRead:
     view = await events.create(who, body)
-    set_created(response, f"/api/v1/events/{view.item.id}", view.item.version)
-    return EventRead.from_view(view)
+    return EventRead.from_view(created(response, view, "events"))
 
 
 @router.get(
@@ -75,8 +73,7 @@ async def ical(who: ViewerDep, event_id: str, settings: SettingsDep) -> Response
 async def get(who: ViewerDep, event_id: str, response: Response) -> EventRead:
     """By id or slug. The online link shows only to organisers and confirmed attendees."""
     view = await events.read(who, event_id)
-    set_etag(response, view.item.version)
-    return EventRead.from_view(view)
+    return EventRead.from_view(tagged(response, view))
 
 
 @router.patch(
@@ -91,10 +88,7 @@ async def update(
     member's change to what readers rely on waits for staff (202, `pending_revision`);
     capacity, tags, industries, SDGs and communities go live at once."""
     edited = await events.update(who, event_id, body, if_match)
-    if edited.queued:
-        response.status_code = status.HTTP_202_ACCEPTED
-    set_etag(response, edited.view.item.version)
-    return EventRead.from_view(edited.view)
+    return EventRead.from_view(accepted(response, edited))
 
 
 @router.put(

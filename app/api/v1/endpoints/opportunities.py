@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import IfMatch, SignedInViewer, ViewerDep
-from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
-from app.api.v1.endpoints.catalogue_routes import add_item_routes
+from app.api.v1.endpoints.catalogue_routes import accepted, add_item_routes, created, tagged
 from app.schemas.catalogue import edit_responses
 from app.schemas.common import error_responses
 from app.schemas.interaction import ApplicationRequest, InteractionRead
@@ -48,8 +47,7 @@ async def create(
 ) -> OpportunityRead:
     """Organisation members (and staff) create drafts for their organisation."""
     view = await opportunities.create(who, body)
-    set_created(response, f"/api/v1/opportunities/{view.item.id}", view.item.version)
-    return OpportunityRead.from_view(view)
+    return OpportunityRead.from_view(created(response, view, "opportunities"))
 
 
 @router.get(
@@ -60,8 +58,7 @@ async def create(
 async def get(who: ViewerDep, opportunity_id: str, response: Response) -> OpportunityRead:
     """By id or slug. Signed-in views are counted once per user per day."""
     view = await opportunities.read(who, opportunity_id)
-    set_etag(response, view.item.version)
-    return OpportunityRead.from_view(view)
+    return OpportunityRead.from_view(tagged(response, view))
 
 
 @router.patch(
@@ -80,10 +77,7 @@ async def update(
     member's change to what readers rely on waits for staff (202, `pending_revision`);
     tags, industries, SDGs and communities go live at once. `featured`: staff only (403)."""
     edited = await opportunities.update(who, opportunity_id, body, if_match)
-    if edited.queued:
-        response.status_code = status.HTTP_202_ACCEPTED
-    set_etag(response, edited.view.item.version)
-    return OpportunityRead.from_view(edited.view)
+    return OpportunityRead.from_view(accepted(response, edited))
 
 
 @router.put(

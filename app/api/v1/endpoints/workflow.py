@@ -14,7 +14,7 @@ from app.api.deps import IfMatch, SignedInViewer
 from app.api.http import set_etag
 from app.schemas.catalogue import ReasonRequest, RejectRequest
 from app.schemas.common import error_responses
-from app.services.catalogue import ItemView, KindService
+from app.services.catalogue import ItemView, KindService, Viewer
 
 Presenter = Callable[[ItemView[Any]], Any]
 
@@ -54,33 +54,38 @@ def add_workflow_routes(
             responses=error_responses(401, 403, 404, 409, 412),
         )
 
+    async def reasoned(
+        who: Viewer,
+        key: str,
+        action: str,
+        reason: str | None,
+        response: Response,
+        version: int | None,
+    ) -> Any:
+        view = await service.transition(who, key, action, reason, version)
+        set_etag(response, view.item.version)
+        return present(view)
+
+    async def reject(
+        who: SignedInViewer, key: Key, body: RejectRequest, response: Response, if_match: IfMatch
+    ) -> Any:
+        return await reasoned(who, key, "reject", body.reason, response, if_match)
+
+    async def cancel(
+        who: SignedInViewer, key: Key, body: ReasonRequest, response: Response, if_match: IfMatch
+    ) -> Any:
+        return await reasoned(who, key, "cancel", body.reason, response, if_match)
+
     def plain(action: str) -> None:
         async def endpoint(
             who: SignedInViewer, key: Key, response: Response, if_match: IfMatch
         ) -> Any:
-            view = await service.transition(who, key, action, expected_version=if_match)
-            set_etag(response, view.item.version)
-            return present(view)
+            return await reasoned(who, key, action, None, response, if_match)
 
         register(action, endpoint)
 
     for action in ("submit", "approve", "publish", "close", "restore"):
         plain(action)
-
-    async def reject(
-        who: SignedInViewer, key: Key, body: RejectRequest, response: Response, if_match: IfMatch
-    ) -> Any:
-        view = await service.transition(who, key, "reject", body.reason, if_match)
-        set_etag(response, view.item.version)
-        return present(view)
-
-    async def cancel(
-        who: SignedInViewer, key: Key, body: ReasonRequest, response: Response, if_match: IfMatch
-    ) -> Any:
-        view = await service.transition(who, key, "cancel", body.reason, if_match)
-        set_etag(response, view.item.version)
-        return present(view)
-
     register("reject", reject)
     register("cancel", cancel)
 
