@@ -292,7 +292,7 @@ async def test_account_ceiling_applies_to_unknown_emails_alike(app: FastAPI) -> 
 async def test_password_reset_ends_throttling(
     app: FastAPI, client: AsyncClient, entrepreneur: UserWithToken
 ) -> None:
-    from app.tests.api.test_auth import outbox_token
+    from app.tests.api.auth_helpers import outbox_token
 
     for _ in range(5):
         await login(client, entrepreneur.email, WRONG)

@@ -242,7 +242,7 @@ async def test_admin_unlock(client: AsyncClient, admin, entrepreneur) -> None:
 
 
 async def test_admin_force_password_reset(client: AsyncClient, admin, entrepreneur) -> None:
-    from app.tests.api.test_auth import outbox_token
+    from app.tests.api.auth_helpers import outbox_token
 
     response = await client.post(
         f"/api/v1/admin/users/{entrepreneur.id}/force-password-reset", headers=admin.headers
