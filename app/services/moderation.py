@@ -69,7 +69,7 @@ async def queue(query: ModerationQuery) -> tuple[list[QueueEntry], str | None, i
     next_cursor = None
     if len(rows) > page.limit:
         last = window[-1]
-        next_cursor = encode_cursor(REVIEW_SORT, last.submitted_at, last.item.id)  # type: ignore[arg-type]
+        next_cursor = encode_cursor(REVIEW_SORT, last.submitted_at, str(last.item.id))
     return window, next_cursor, total if page.include_total else None
 
 
