@@ -18,7 +18,6 @@ from app.services.catalogue.access import (
     Edited,
     ItemView,
     Listing,
-    get_managed,
     get_visible,
     show_one,
 )
@@ -87,7 +86,3 @@ class KindService(Generic[T]):
 
     async def withdraw_revision(self, who: Viewer, key: str, expected_version: int | None) -> None:
         await review.withdraw_revision(self.kind, who, key, expected_version)
-
-    async def managed(self, who: Viewer, key: str) -> T:
-        """The item, if the caller may edit it (404 / 403 otherwise)."""
-        return await get_managed(self.kind, who, key)
