@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,7 +12,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
+from app import email
 from app.api.middleware import RequestContextMiddleware
+from app.api.uploads import upload_path_pattern
 from app.api.v1.router import api_router
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
@@ -22,15 +23,10 @@ from app.core.logging import configure_logging
 from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
-from app.services import bootstrap, email
-from app.services.storage import start_storage
+from app.seed import bootstrap
+from app.storage import start_storage
 
 log = structlog.get_logger("app")
-
-# Routes that take file uploads (their own streaming limits apply instead of MAX_BODY_BYTES).
-UPLOAD_PATHS = re.compile(
-    r"/api/v1/(?:media|profiles/me/avatar|organisations/[^/]+/logo|(?:opportunities|events)/[^/]+/cover)"
-)
 
 DESCRIPTION = """RunWei connects entrepreneurs and small-business owners with opportunities
 (grants, loans, equity, accelerators, competitions), events, and the organisations and
@@ -153,7 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         drain_bytes=settings.body_drain_bytes,
         drain_seconds=settings.body_drain_seconds,
-        unlimited_paths=UPLOAD_PATHS,
+        # Upload routes (`UploadRoute`) stream under their own limits, not MAX_BODY_BYTES.
+        unlimited_paths=upload_path_pattern(api_router.routes),
         hsts=settings.is_production,
     )
     app.include_router(api_router)

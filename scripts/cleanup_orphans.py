@@ -16,7 +16,7 @@ from _common import real_database_settings
 from app.core.logging import configure_logging
 from app.db.session import connect
 from app.services import media
-from app.services.storage import build_storage
+from app.storage import build_storage
 
 
 async def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from _common import real_database_settings
 
 from app.core.logging import configure_logging
 from app.db.session import connect
-from app.services import bootstrap
+from app.seed import bootstrap
 
 
 async def main() -> None:

@@ -13,8 +13,8 @@ from _common import real_database_settings
 
 from app.core.logging import configure_logging
 from app.db.session import connect
-from app.services import reference
-from app.services.demo import load_demo
+from app.seed.demo import load_demo
+from app.seed.reference_data import load_reference_data
 
 
 async def main() -> None:
@@ -22,7 +22,7 @@ async def main() -> None:
     configure_logging(settings)
     database = await connect(settings)
     try:
-        await reference.seed()
+        await load_reference_data()
         counts = await load_demo(settings)
     finally:
         database.close()

@@ -1,20 +1,23 @@
-"""Typed dependencies: settings, the caller, role checks, page parameters."""
+"""Typed dependencies: settings, the caller (as a principal or a catalogue viewer), role
+checks, If-Match. List parameters are query models (`Annotated[XQuery, Query()]`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.api.http import if_match_version
 from app.core.config import Settings
+from app.core.cpu_pool import CpuPool
 from app.core.exceptions import Forbidden, Unauthorized
-from app.core.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, PageParams
 from app.models.user import Role
 from app.services import auth as auth_service
 from app.services.auth import Principal
+from app.services.catalogue import Viewer, viewer
+from app.storage import Storage
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
@@ -25,6 +28,20 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+async def get_storage(request: Request) -> Storage:
+    storage: Storage = request.app.state.storage
+    return storage
+
+
+async def get_media_pool(request: Request) -> CpuPool:
+    pool: CpuPool = request.app.state.media_pool
+    return pool
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]
+MediaPoolDep = Annotated[CpuPool, Depends(get_media_pool)]
 
 
 async def get_optional_user(
@@ -65,23 +82,20 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     return checker
 
 
-AdminUser = Annotated[Principal, Depends(require_roles(Role.admin))]
-StaffUser = Annotated[Principal, Depends(require_roles(Role.admin, Role.staff))]
+AdminDep = Annotated[Principal, Depends(require_roles(Role.admin))]
+StaffDep = Annotated[Principal, Depends(require_roles(Role.admin, Role.staff))]
 # The version from an If-Match header (None when absent); a malformed one is a 412.
 IfMatch = Annotated[int | None, Depends(if_match_version)]
 
 
-async def page_params(
-    limit: Annotated[
-        int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1–100.")
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="Opaque cursor from `next_cursor`."),
-    ] = None,
-    include_total: Annotated[bool, Query(description="Also count all matches.")] = False,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor, include_total=include_total)
+async def get_viewer(principal: OptionalUser) -> Viewer:
+    """The caller with their organisation roles, for the catalogue's services."""
+    return await viewer(principal)
 
 
-PageDep = Annotated[PageParams, Depends(page_params)]
+async def get_signed_in_viewer(principal: CurrentUser) -> Viewer:
+    return await viewer(principal)
+
+
+ViewerDep = Annotated[Viewer, Depends(get_viewer)]  # anyone; anonymous too
+SignedInViewer = Annotated[Viewer, Depends(get_signed_in_viewer)]  # 401 without a token

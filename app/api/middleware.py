@@ -184,7 +184,7 @@ class RequestContextMiddleware:
     def _request_id(scope: Scope) -> str:
         for name, value in scope.get("headers", []):
             if name == b"x-request-id":
-                candidate = value.decode("latin-1")
+                candidate: str = value.decode("latin-1")
                 if _REQUEST_ID_RE.match(candidate):
                     return candidate
                 break

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -62,16 +63,22 @@ def _accepts_many(annotation: Any) -> bool:
 
 
 def _scalar_query_names(dependant: Dependant) -> frozenset[str]:
-    """Query parameters of the endpoint and its dependencies that take one value."""
+    """Query parameters of the endpoint and its dependencies that take one value (the
+    fields of a query model, `Annotated[XQuery, Query()]`, included)."""
     names: set[str] = set()
     stack = [dependant]
     while stack:
         current = stack.pop()
-        names.update(
-            field.alias
-            for field in current.query_params
-            if not _accepts_many(field.field_info.annotation)
-        )
+        for field in current.query_params:
+            annotation = field.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                names.update(
+                    info.alias or name
+                    for name, info in annotation.model_fields.items()
+                    if not _accepts_many(info.annotation)
+                )
+            elif not _accepts_many(annotation):
+                names.add(field.alias)
         stack.extend(current.dependencies)
     return frozenset(names)
 

@@ -1,19 +1,49 @@
-"""Streaming multipart reader for uploads: the file goes to a spooled temp file chunk by
-chunk and the upload is refused (413) the moment it passes its limit — the body is never
-held in memory whole, nor written to disk past the limit."""
+"""Uploads: the route marker and the streaming multipart reader.
+
+Routes that take a file are `UploadRoute`s (`router.add_api_route(...,
+route_class_override=UploadRoute)`, or an `APIRouter(route_class=UploadRoute)`): their
+limits are per purpose and enforced while the body streams, so the request middleware's
+general body limit (`MAX_BODY_BYTES`) does not apply to them — `upload_path_pattern` tells
+it which paths those are, from the routes themselves.
+
+The reader puts the file in a spooled temp file chunk by chunk and refuses the upload (413)
+the moment it passes its limit — the body is never held in memory whole, nor written to
+disk past the limit.
+"""
 
 from __future__ import annotations
 
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from fastapi.routing import iter_route_contexts
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
+from starlette.routing import BaseRoute
 
+from app.api.routing import StrictRoute
 from app.core.exceptions import TooLarge, UnsupportedMedia, ValidationFailed
+
+
+class UploadRoute(StrictRoute):
+    """A route that streams its own (multipart) body under its own, per-purpose limit."""
+
+
+def upload_path_pattern(routes: Sequence[BaseRoute]) -> re.Pattern[str] | None:
+    """One pattern matching the path of every `UploadRoute` among `routes` (any depth)."""
+    paths = sorted(
+        {
+            re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(str(context.path)))
+            for context in iter_route_contexts(routes)
+            if isinstance(context.original_route, UploadRoute)
+        }
+    )
+    return re.compile("|".join(f"(?:{p})" for p in paths)) if paths else None
+
 
 SPOOL_BYTES = 256 * 1024
 MAX_FIELD_BYTES = 1024

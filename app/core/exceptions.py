@@ -174,11 +174,18 @@ async def app_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
 
 
+# A validation error whose type is UPPER_SNAKE carries a stable code of its own (query models
+# raise them: INVALID_SORT, CURRENCY_REQUIRED…; see schemas/query.py): the response has it.
+_OWN_CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
+
+
 async def validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)  # noqa: S101
-    return error_response(
-        422, "VALIDATION_ERROR", "The request is not valid.", _validation_details(exc)
-    )
+    details = _validation_details(exc)
+    coded = next((d for d in details if _OWN_CODE.match(d["type"])), None)
+    if coded is not None:
+        return error_response(422, coded["type"], coded["msg"], details)
+    return error_response(422, "VALIDATION_ERROR", "The request is not valid.", details)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:

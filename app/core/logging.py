@@ -253,7 +253,7 @@ class _CurrentStderr:
         sys.stderr.flush()
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[Any]):
     """Marks the handler we install, so configuring again replaces it."""
 
 

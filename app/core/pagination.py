@@ -184,6 +184,6 @@ async def paginate(
     if len(docs) > page.limit:
         docs = docs[: page.limit]
         last = docs[-1]
-        next_cursor = encode_cursor(sort, _field_value(last, sort.field), last.id)  # type: ignore[arg-type]
+        next_cursor = encode_cursor(sort, _field_value(last, sort.field), str(last.id))
     total = await model.find(filters).count() if page.include_total else None
     return docs, next_cursor, total

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
+from app.models.profile import BusinessStage
 
 # Rolling opportunities sort after every dated one.
 ROLLING_SORT_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -15,7 +16,7 @@ ROLLING_SORT_DATE = datetime(9999, 12, 31, tzinfo=UTC)
 
 class Eligibility(BaseModel):
     industries: list[str] = Field(default_factory=list)
-    stages: list[str] = Field(default_factory=list)
+    stages: list[BusinessStage] = Field(default_factory=list)
     countries: list[str] = Field(default_factory=list)
     regions: list[str] = Field(default_factory=list)
     target_communities: list[str] = Field(default_factory=list)

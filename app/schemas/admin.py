@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, Field
+from bson import ObjectId
+from pydantic import BaseModel, Field, field_validator
 
 from app.core.pagination import Page
 from app.models.audit import AuditEntry
 from app.models.catalogue import ItemStatus
 from app.schemas.catalogue import RevisionRead
+from app.schemas.query import PageQuery, QueryError
+from app.schemas.validators import UtcDatetime
+
+if TYPE_CHECKING:
+    from app.services.moderation import QueueEntry
+
+ModerationKind = Literal["opportunity", "event"]
+ModerationStage = Literal["review", "revision"]
 
 
 class AuditRead(BaseModel):
@@ -43,9 +52,28 @@ class AuditPage(Page[AuditRead]):
     """A page of audit entries, newest first."""
 
 
+class AuditQuery(PageQuery):
+    entity: str | None = Field(
+        default=None,
+        max_length=40,
+        description="opportunity, event, organisation, partner, reference, user",
+    )
+    entity_id: str | None = Field(default=None, max_length=120)
+    actor_id: str | None = Field(default=None, max_length=40)
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
+
+    @field_validator("actor_id")
+    @classmethod
+    def _an_id(cls, actor_id: str | None) -> str | None:
+        if actor_id is not None and not ObjectId.is_valid(actor_id):
+            raise QueryError("INVALID_ID", "actor_id is not a valid id.")
+        return actor_id
+
+
 class ModerationItem(BaseModel):
-    kind: Literal["opportunity", "event"]
-    moderation: Literal["review", "revision"] = Field(
+    kind: ModerationKind
+    moderation: ModerationStage = Field(
         description="`review`: a new item to approve or reject (`/{id}/approve`, `/reject`); "
         "`revision`: an edit to approved content (`/{id}/revision/approve`, `/reject`)."
     )
@@ -59,6 +87,27 @@ class ModerationItem(BaseModel):
         default=None, description="For `revision`: the field-level diff, live vs proposed."
     )
 
+    @classmethod
+    def from_entry(cls, e: QueueEntry) -> ModerationItem:
+        return cls(
+            kind=e.kind,
+            moderation=e.stage,
+            id=str(e.item.id),
+            title=e.item.title,
+            organisation_name=e.item.organisation_name,
+            status=e.item.status,
+            version=e.item.version,
+            submitted_at=e.submitted_at,
+            revision=RevisionRead.of(e.item) if e.stage == "revision" else None,
+        )
+
 
 class ModerationPage(Page[ModerationItem]):
     """Items pending review and pending revisions, oldest first."""
+
+
+class ModerationQuery(PageQuery):
+    kind: ModerationKind | None = None
+    moderation: ModerationStage | None = Field(
+        default=None, description="Only new items (review) or only edits (revision)."
+    )

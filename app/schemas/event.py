@@ -1,26 +1,46 @@
-"""Event and RSVP schemas."""
+"""Event, RSVP and attendee schemas: bodies, list queries, read models."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.core.pagination import Page
-from app.models.catalogue import ItemStatus
-from app.models.event import Event, EventFormat
+from app.models.event import EventFormat
 from app.models.interaction import Rsvp, RsvpStatus
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueItemRead,
+    CataloguePage,
+    CatalogueQuery,
     CatalogueUpdateFields,
-    FacetCount,
     ItemTombstone,
-    OrganisationRef,
-    RevisionDecisionRead,
-    RevisionRead,
+    SharedFacet,
+    SharedSort,
+    item_fields,
+    present_rows,
 )
 from app.schemas.common import InputModel
+from app.schemas.query import PageQuery, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url, UtcDatetime
+
+if TYPE_CHECKING:
+    from app.models.event import Event
+    from app.models.user import User
+    from app.services.catalogue import ItemView, Rows
+
+EventSort = Literal["start", SharedSort]
+EventFacet = Literal[SharedFacet, "country", "format"]
 
 
 class VenueSchema(InputModel):
@@ -39,7 +59,21 @@ class VenueSchema(InputModel):
         return self
 
 
+class VenueRead(BaseModel):
+    name: str | None
+    address: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+    lat: float | None
+    lng: float | None
+
+
 class EventCreate(CatalogueCreateFields):
+    """Rules across fields (end after start, registration before the end, a paid event has
+    a currency, an in-person event a venue) are the event rule function's
+    (`services/events/kind.py`), for create and update alike."""
+
     type: str = Field(min_length=1, max_length=80)
     start_at: UtcDatetime
     end_at: UtcDatetime
@@ -51,18 +85,6 @@ class EventCreate(CatalogueCreateFields):
     registration_deadline: UtcDatetime | None = None
     price: int = Field(default=0, ge=0, description="Minor units; 0 means free.")
     currency: CurrencyCode | None = None
-
-    @model_validator(mode="after")
-    def _rules(self) -> EventCreate:
-        if self.end_at <= self.start_at:
-            raise ValueError("end_at must be after start_at")
-        if self.registration_deadline and self.registration_deadline > self.end_at:
-            raise ValueError("registration_deadline must not be after end_at")
-        if self.price and not self.currency:
-            raise ValueError("currency is required for a paid event")
-        if self.format is not EventFormat.online and self.venue is None:
-            raise ValueError("an in-person or hybrid event needs a venue")
-        return self
 
 
 class EventUpdate(CatalogueUpdateFields):
@@ -80,18 +102,12 @@ class EventUpdate(CatalogueUpdateFields):
     currency: CurrencyCode | None = None
 
 
-class EventRead(BaseModel):
-    id: str
-    slug: str
-    title: str
-    description: str
-    type: str
-    organisation: OrganisationRef
+class EventRead(CatalogueItemRead):
     start_at: datetime
     end_at: datetime
     timezone: str
     format: EventFormat
-    venue: VenueSchema | None
+    venue: VenueRead | None
     online_url: str | None = Field(
         default=None, description="Only for organisers and people with a confirmed (going) RSVP."
     )
@@ -100,78 +116,80 @@ class EventRead(BaseModel):
     price: int
     currency: str | None
     is_free: bool
-    tags: list[str]
-    industries: list[str]
-    sdgs: list[str]
-    target_communities: list[str]
-    status: ItemStatus
-    status_reason: str | None = None
     going_count: int
     waitlist_count: int
     interested_count: int
     seats_left: int | None
-    cover_media_id: str | None
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    pending_revision: RevisionRead | None = Field(
-        default=None,
-        description="A member's edit waiting for staff (the organisation and staff only).",
-    )
-    revision_decision: RevisionDecisionRead | None = Field(
-        default=None, description="The last revision's outcome (the organisation and staff only)."
-    )
     distance_km: float | None = Field(default=None, description="With `near=` only.")
 
     @classmethod
-    def from_doc(
-        cls, e: Event, *, show_link: bool, show_reason: bool, distance_km: float | None = None
-    ) -> EventRead:
-        return cls(
-            id=str(e.id),
-            slug=e.slug,
-            title=e.title,
-            description=e.description,
-            type=e.type,
-            organisation=OrganisationRef.of(e),
+    def from_view(cls, view: ItemView[Event]) -> EventRead:
+        """Built from our own document: nothing is validated again on the way out."""
+        e = view.item
+        return cls.model_construct(
+            **item_fields(view),
             start_at=e.start_at,
             end_at=e.end_at,
             timezone=e.timezone,
             format=e.format,
-            venue=VenueSchema.model_validate(e.venue.model_dump()) if e.venue else None,
-            online_url=e.online_url if show_link else None,
+            venue=VenueRead.model_construct(**dict(e.venue)) if e.venue else None,
+            online_url=e.online_url if view.insider else None,
             capacity=e.capacity,
             registration_deadline=e.registration_deadline,
             price=e.price,
             currency=e.currency,
             is_free=e.price == 0,
-            tags=e.tags,
-            industries=e.industries,
-            sdgs=e.sdgs,
-            target_communities=e.target_communities,
-            status=e.status,
-            status_reason=e.status_reason if show_reason else None,
-            pending_revision=RevisionRead.of(e) if show_reason else None,
-            revision_decision=RevisionDecisionRead.of(e) if show_reason else None,
             going_count=e.going_count,
             waitlist_count=e.waitlist_count,
             interested_count=e.interested_count,
             seats_left=max(0, e.capacity - e.going_count) if e.capacity is not None else None,
-            cover_media_id=str(e.cover_media_id) if e.cover_media_id else None,
-            published_at=e.published_at,
-            created_at=e.created_at,
-            updated_at=e.updated_at,
-            version=e.version,
-            distance_km=round(distance_km, 3) if distance_km is not None else None,
+            distance_km=round(view.distance_km, 3) if view.distance_km is not None else None,
         )
 
 
-class EventPage(Page[EventRead | ItemTombstone]):
+class EventPage(Page[EventRead | ItemTombstone], CataloguePage):
     """With `updated_since`, events that left the public set come as tombstones
     (`id`, `status`, `updated_at` only), in the same change order."""
 
-    facets: dict[str, list[FacetCount]] | None = None
+    item_read: ClassVar[Callable[[ItemView[Any]], BaseModel]] = EventRead.from_view
+
+
+class EventQuery(CatalogueQuery):
+    """`GET /events`. `near_lat`, `near_lng` and `radius_km` go together."""
+
+    format: Annotated[list[EventFormat], BeforeValidator(split_values)] = Field(
+        default_factory=list, max_length=3
+    )
+    city: str | None = Field(default=None, max_length=120)
+    start_from: UtcDatetime | None = None
+    start_to: UtcDatetime | None = None
+    open_now: bool = Field(default=False, description="Not over and registration open.")
+    free: bool | None = None
+    near_lat: float | None = Field(default=None, ge=-90, le=90)
+    near_lng: float | None = Field(default=None, ge=-180, le=180)
+    radius_km: float | None = Field(default=None, gt=0, le=20000, validate_default=True)
+    sort: Annotated[EventSort | None, coded("INVALID_SORT")] = Field(
+        default=None,
+        description="`start` (default), `newest`, `updated`, `relevance` (default with `q`).",
+    )
+    facets: Annotated[list[EventFacet], BeforeValidator(split_values), coded("INVALID_FACET")] = (
+        Field(default_factory=list, max_length=10, description="Counts per value, e.g. format.")
+    )
+
+    @field_validator("radius_km")
+    @classmethod
+    def _near_together(cls, radius_km: float | None, info: ValidationInfo) -> float | None:
+        parts = (info.data.get("near_lat"), info.data.get("near_lng"), radius_km)
+        given = [p is not None for p in parts]
+        if {"near_lat", "near_lng"} <= set(info.data) and any(given) and not all(given):
+            raise ValueError("near_lat, near_lng and radius_km go together: give all three")
+        return radius_km
+
+    @property
+    def near(self) -> tuple[float, float, float] | None:
+        if self.near_lat is None or self.near_lng is None or self.radius_km is None:
+            return None
+        return self.near_lat, self.near_lng, self.radius_km
 
 
 class RsvpRequest(InputModel):
@@ -190,7 +208,7 @@ class RsvpRead(BaseModel):
 
     @classmethod
     def from_doc(cls, r: Rsvp) -> RsvpRead:
-        return cls(
+        return cls.model_construct(
             event_id=str(r.event_id),
             user_id=str(r.user_id),
             status=r.status,
@@ -204,9 +222,21 @@ class AttendeeRead(RsvpRead):
     full_name: str
     email: str
 
+    @classmethod
+    def from_row(cls, r: Rsvp, user: User | None) -> AttendeeRead:
+        return cls.model_construct(
+            **dict(RsvpRead.from_doc(r)),
+            full_name=user.full_name if user else "",
+            email=user.email if user else "",
+        )
+
 
 class AttendeePage(Page[AttendeeRead]):
     """A page of attendees."""
+
+
+class AttendeeQuery(PageQuery):
+    status: RsvpStatus | None = None
 
 
 class MyEventRead(BaseModel):
@@ -218,3 +248,11 @@ class MyEventRead(BaseModel):
 
 class MyEventPage(Page[MyEventRead]):
     """My RSVPs with their events."""
+
+    @classmethod
+    def from_rows(cls, rows: Rows[Rsvp, Event]) -> MyEventPage:
+        items = [
+            MyEventRead.model_construct(rsvp=RsvpRead.from_doc(r), event=event)
+            for r, event in present_rows(rows, EventRead.from_view)
+        ]
+        return cls(items=items, next_cursor=rows.next_cursor, total=rows.total)

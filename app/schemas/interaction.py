@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.models.interaction import ApplicationStatus, OpportunityInteraction
-from app.schemas.catalogue import ItemTombstone
+from app.schemas.catalogue import ItemTombstone, present_rows
 from app.schemas.common import InputModel
 from app.schemas.opportunity import OpportunityRead
+from app.schemas.query import PageQuery, coded
+
+if TYPE_CHECKING:
+    from app.models.opportunity import Opportunity
+    from app.services.catalogue import Rows
+
+MyOpportunityStatus = Literal["saved", "interested", "applied", "awarded", "rejected"]
 
 
 class ApplicationRequest(InputModel):
@@ -26,7 +34,7 @@ class InteractionRead(BaseModel):
 
     @classmethod
     def from_doc(cls, doc: OpportunityInteraction) -> InteractionRead:
-        return cls(
+        return cls.model_construct(
             opportunity_id=str(doc.opportunity_id),
             saved=doc.saved,
             saved_at=doc.saved_at,
@@ -44,3 +52,19 @@ class MyOpportunityRead(BaseModel):
 
 class MyOpportunityPage(Page[MyOpportunityRead]):
     """My saved opportunities and applications."""
+
+    @classmethod
+    def from_rows(cls, rows: Rows[OpportunityInteraction, Opportunity]) -> MyOpportunityPage:
+        items = [
+            MyOpportunityRead.model_construct(
+                interaction=InteractionRead.from_doc(i), opportunity=o
+            )
+            for i, o in present_rows(rows, OpportunityRead.from_view)
+        ]
+        return cls(items=items, next_cursor=rows.next_cursor, total=rows.total)
+
+
+class MyOpportunityQuery(PageQuery):
+    status: Annotated[MyOpportunityStatus | None, coded("INVALID_STATUS")] = Field(
+        default=None, description="Saved, or where your application stands."
+    )

@@ -10,6 +10,7 @@ from app.core.pagination import Page
 from app.models.invitation import Invitation, InvitationStatus
 from app.models.organisation import OrgRole
 from app.schemas.common import InputModel
+from app.schemas.query import PageQuery
 from app.schemas.user import normalise_email
 
 
@@ -73,3 +74,7 @@ class MemberRoleUpdate(InputModel):
         description="Only demotion to `editor` is direct; to make a member an owner, invite "
         "them as owner: they become one when they accept."
     )
+
+
+class InvitationQuery(PageQuery):
+    status: InvitationStatus = InvitationStatus.pending

@@ -1,26 +1,38 @@
-"""Opportunity schemas."""
+"""Opportunity schemas: create and update bodies, the list query, the read model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_validator
 
 from app.core.pagination import Page
 from app.models.catalogue import ItemStatus
-from app.models.opportunity import Opportunity
 from app.models.profile import BusinessStage
 from app.schemas.catalogue import (
     CatalogueCreateFields,
+    CatalogueItemRead,
+    CataloguePage,
+    CatalogueQuery,
     CatalogueUpdateFields,
-    FacetCount,
     ItemTombstone,
-    OrganisationRef,
-    RevisionDecisionRead,
-    RevisionRead,
+    SharedFacet,
+    SharedSort,
+    item_fields,
 )
 from app.schemas.common import InputModel
+from app.schemas.query import QueryError, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, SlugList, Url, UtcDatetime
+from app.utils.strict_json import INT_MAX
+
+if TYPE_CHECKING:
+    from app.models.opportunity import Opportunity
+    from app.services.catalogue import ItemView
+
+OpportunitySort = Literal["deadline", SharedSort]
+OpportunityFacet = Literal[SharedFacet, "country", "stages"]
 
 
 class EligibilitySchema(InputModel):
@@ -34,14 +46,22 @@ class EligibilitySchema(InputModel):
     criteria: str | None = Field(default=None, max_length=5000)
 
 
-def _check_money(amount_min: int | None, amount_max: int | None, currency: str | None) -> None:
-    if (amount_min is not None or amount_max is not None) and not currency:
-        raise ValueError("currency is required when an amount is given")
-    if amount_min is not None and amount_max is not None and amount_min > amount_max:
-        raise ValueError("amount_min must not exceed amount_max")
+class EligibilityRead(BaseModel):
+    industries: list[str]
+    stages: list[BusinessStage]
+    countries: list[str]
+    regions: list[str]
+    target_communities: list[str]
+    min_years_in_business: int | None
+    max_years_in_business: int | None
+    criteria: str | None
 
 
 class OpportunityCreate(CatalogueCreateFields):
+    """Rules across fields (amounts need a currency, min ≤ max, rolling has no deadline) are
+    the opportunity rule function's (`services/opportunities/kind.py`), for create and
+    update alike."""
+
     summary: str = Field(default="", max_length=500)
     type: str = Field(min_length=1, max_length=80)
     amount_min: int | None = Field(default=None, ge=0, description="Minor units (cents).")
@@ -52,13 +72,6 @@ class OpportunityCreate(CatalogueCreateFields):
     application_url: Url | None = None
     eligibility: EligibilitySchema = Field(default_factory=EligibilitySchema)
     featured: bool = False
-
-    @model_validator(mode="after")
-    def _rules(self) -> OpportunityCreate:
-        _check_money(self.amount_min, self.amount_max, self.currency)
-        if self.rolling and self.deadline:
-            raise ValueError("a rolling opportunity has no deadline")
-        return self
 
 
 class OpportunityUpdate(CatalogueUpdateFields):
@@ -75,85 +88,78 @@ class OpportunityUpdate(CatalogueUpdateFields):
     featured: bool | None = None
 
 
-class OpportunityRead(BaseModel):
-    id: str
-    slug: str
-    title: str
+class OpportunityRead(CatalogueItemRead):
+    status: ItemStatus = Field(description="Past-deadline published items read as `closed`.")
     summary: str
-    description: str
-    type: str
-    organisation: OrganisationRef
     amount_min: int | None
     amount_max: int | None
     currency: str | None
     deadline: datetime | None
     rolling: bool
     application_url: str | None
-    eligibility: EligibilitySchema
-    tags: list[str]
-    industries: list[str]
-    sdgs: list[str]
-    target_communities: list[str]
+    eligibility: EligibilityRead
     featured: bool
-    status: ItemStatus = Field(description="Past-deadline published items read as `closed`.")
-    status_reason: str | None = None
     views: int
     saves: int
     applications: int
-    cover_media_id: str | None
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    version: int
-    pending_revision: RevisionRead | None = Field(
-        default=None,
-        description="A member's edit waiting for staff (the organisation and staff only).",
-    )
-    revision_decision: RevisionDecisionRead | None = Field(
-        default=None, description="The last revision's outcome (the organisation and staff only)."
-    )
 
     @classmethod
-    def from_doc(cls, o: Opportunity, *, status: ItemStatus, show_reason: bool) -> OpportunityRead:
-        return cls(
-            id=str(o.id),
-            slug=o.slug,
-            title=o.title,
+    def from_view(cls, view: ItemView[Opportunity]) -> OpportunityRead:
+        """Built from our own document: nothing is validated again on the way out."""
+        o = view.item
+        return cls.model_construct(
+            **item_fields(view),
             summary=o.summary,
-            description=o.description,
-            type=o.type,
-            organisation=OrganisationRef.of(o),
             amount_min=o.amount_min,
             amount_max=o.amount_max,
             currency=o.currency,
             deadline=o.deadline,
             rolling=o.rolling,
             application_url=o.application_url,
-            eligibility=EligibilitySchema.model_validate(o.eligibility.model_dump()),
-            tags=o.tags,
-            industries=o.industries,
-            sdgs=o.sdgs,
-            target_communities=o.target_communities,
+            eligibility=EligibilityRead.model_construct(**dict(o.eligibility)),
             featured=o.featured,
-            status=status,
-            status_reason=o.status_reason if show_reason else None,
-            pending_revision=RevisionRead.of(o) if show_reason else None,
-            revision_decision=RevisionDecisionRead.of(o) if show_reason else None,
             views=o.views,
             saves=o.saves,
             applications=o.applications,
-            cover_media_id=str(o.cover_media_id) if o.cover_media_id else None,
-            published_at=o.published_at,
-            created_at=o.created_at,
-            updated_at=o.updated_at,
-            version=o.version,
         )
 
 
-class OpportunityPage(Page[OpportunityRead | ItemTombstone]):
+class OpportunityPage(Page[OpportunityRead | ItemTombstone], CataloguePage):
     """With `updated_since`, items that left the public set come as tombstones
     (`id`, `status`, `updated_at` only), in the same change order."""
 
-    facets: dict[str, list[FacetCount]] | None = Field(
-        default=None, description="Counts per value for the current filter (`facets=`)."
+    item_read: ClassVar[Callable[[ItemView[Any]], BaseModel]] = OpportunityRead.from_view
+
+
+class OpportunityQuery(CatalogueQuery):
+    """`GET /opportunities`. Amount filters need a currency (422 `CURRENCY_REQUIRED`)."""
+
+    stages: Annotated[list[BusinessStage], BeforeValidator(split_values)] = Field(
+        default_factory=list, max_length=5
     )
+    deadline_from: UtcDatetime | None = None
+    deadline_to: UtcDatetime | None = None
+    amount_min: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units; needs currency."
+    )
+    amount_max: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units; needs currency."
+    )
+    currency: CurrencyCode | None = Field(default=None, validate_default=True)
+    open_now: bool = Field(default=False, description="Deadline not passed (or rolling).")
+    featured: bool | None = None
+    sort: Annotated[OpportunitySort | None, coded("INVALID_SORT")] = Field(
+        default=None,
+        description="`deadline` (default), `newest`, `updated`, `relevance` (default with `q`).",
+    )
+    facets: Annotated[
+        list[OpportunityFacet], BeforeValidator(split_values), coded("INVALID_FACET")
+    ] = Field(default_factory=list, max_length=10, description="Counts per value, e.g. type,tags.")
+
+    @field_validator("currency")
+    @classmethod
+    def _amounts_need_currency(cls, currency: str | None, info: ValidationInfo) -> str | None:
+        amounts = (info.data.get("amount_min"), info.data.get("amount_max"))
+        if currency is None and any(a is not None for a in amounts):
+            raise QueryError("CURRENCY_REQUIRED", "Amount filters need a currency.")
+        return currency

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
 
 from app.core.pagination import Page
 from app.models.organisation import (
@@ -16,7 +17,9 @@ from app.models.organisation import (
     PartnerTier,
 )
 from app.schemas.common import InputModel, PatchModel
+from app.schemas.query import PageQuery, QueryError, coded
 from app.schemas.validators import CountryCode, Slug, Url
+from app.utils.text import tokens
 
 
 class MemberRead(BaseModel):
@@ -164,3 +167,29 @@ class PartnershipUpdate(PatchModel):
     contact: PartnerContactSchema | None = None
     start_date: date | None = None
     end_date: date | None = None
+
+
+OrganisationSort = Literal["name", "newest"]
+
+
+class OrganisationQuery(PageQuery):
+    type: OrganisationType | None = None
+    country: CountryCode | None = None
+    q: str | None = Field(default=None, max_length=200)
+    mine: bool = Field(default=False, description="Only organisations I belong to.")
+    sort: Annotated[OrganisationSort, coded("INVALID_SORT")] = "name"
+
+    @field_validator("q")
+    @classmethod
+    def _searchable(cls, q: str | None) -> str | None:
+        if q and not tokens(q):
+            raise QueryError("INVALID_QUERY", "The search text has no searchable words.")
+        return q
+
+
+class PartnerQuery(PageQuery):
+    tier: PartnerTier | None = None
+
+
+class AdminPartnerQuery(PageQuery):
+    status: PartnerStatus | None = None

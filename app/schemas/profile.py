@@ -16,6 +16,7 @@ from app.models.profile import (
     Visibility,
 )
 from app.schemas.common import InputModel, PatchModel
+from app.schemas.query import PageQuery
 from app.schemas.validators import CountryCode, SlugList, Url
 
 CURRENT_YEAR_MAX = 2100
@@ -91,7 +92,22 @@ class ProfilePatch(PatchModel):
     demographics: DemographicsSchema | None = None
 
 
+class SocialLinkRead(BaseModel):
+    platform: SocialPlatform
+    url: str
+
+
+class DemographicsRead(BaseModel):
+    gender: str | None = None
+    age_range: str | None = None
+    ethnicity: str | None = None
+    disability: bool | None = None
+    founder_identities: list[str] = Field(default_factory=list)
+
+
 class ProfileRead(BaseModel):
+    """Read models take what was stored as it is: no input validator runs on the way out."""
+
     id: str
     user_id: str
     display_name: str
@@ -109,10 +125,10 @@ class ProfileRead(BaseModel):
     sdgs: list[str]
     interests: list[str]
     website: str | None
-    social_links: list[SocialLinkSchema]
+    social_links: list[SocialLinkRead]
     visibility: Visibility
     avatar_media_id: str | None
-    demographics: DemographicsSchema | None = Field(
+    demographics: DemographicsRead | None = Field(
         default=None, description="Only for the owner and admins."
     )
     created_at: datetime
@@ -129,7 +145,7 @@ class ProfileRead(BaseModel):
             id=str(p.id),
             user_id=str(p.user_id),
             avatar_media_id=str(p.avatar_media_id) if p.avatar_media_id else None,
-            demographics=DemographicsSchema.model_validate(p.demographics.model_dump())
+            demographics=DemographicsRead.model_validate(p.demographics.model_dump())
             if private_view and p.demographics
             else None,
         )
@@ -141,3 +157,8 @@ class ProfilePage(Page[ProfileRead]):
 
 def demographics_model(d: DemographicsSchema | None) -> Demographics | None:
     return Demographics(**d.model_dump()) if d else None
+
+
+class ProfileQuery(PageQuery):
+    country: CountryCode | None = None
+    industry: str | None = Field(default=None, max_length=80)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from app.core.pagination import Page
 from app.models.user import Role, User
 from app.schemas.common import InputModel, PatchModel
+from app.schemas.query import PageQuery, coded
 
 PASSWORD_FIELD = Field(min_length=1, max_length=1024, description="10–128 characters.")
 
@@ -103,3 +105,13 @@ class AdminUserUpdate(PatchModel):
 
 class AdminUserPage(Page[AdminUserRead]):
     """A page of users (admin view)."""
+
+
+AdminUserSort = Literal["-created_at", "created_at", "email"]
+
+
+class AdminUserQuery(PageQuery):
+    role: Role | None = None
+    status: UserStatus | None = None
+    q: str | None = Field(default=None, max_length=100, description="Text in e-mail or name.")
+    sort: Annotated[AdminUserSort, coded("INVALID_SORT")] = "-created_at"

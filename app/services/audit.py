@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from beanie import PydanticObjectId
 from pydantic_core import to_jsonable_python
 
 from app.core.context import request_id_var
-from app.core.exceptions import ValidationFailed
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import SortSpec, paginate
 from app.models.audit import AuditEntry
+from app.schemas.admin import AuditQuery
 from app.services.auth import Principal
 
 IGNORED_FIELDS = frozenset(
@@ -66,30 +65,19 @@ async def record(
     return entry
 
 
-async def search(
-    *,
-    entity: str | None,
-    entity_id: str | None,
-    actor_id: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    page: PageParams,
-) -> tuple[list[AuditEntry], str | None, int | None]:
+async def search(query: AuditQuery) -> tuple[list[AuditEntry], str | None, int | None]:
     filters: dict[str, Any] = {}
-    if entity:
-        filters["entity"] = entity
-    if entity_id:
-        filters["entity_id"] = entity_id
-    if actor_id:
-        try:
-            filters["actor_id"] = PydanticObjectId(actor_id)
-        except Exception as exc:
-            raise ValidationFailed("actor_id is not a valid id.", code="INVALID_ID") from exc
+    if query.entity:
+        filters["entity"] = query.entity
+    if query.entity_id:
+        filters["entity_id"] = query.entity_id
+    if query.actor_id:
+        filters["actor_id"] = PydanticObjectId(query.actor_id)  # checked by the query model
     window: dict[str, Any] = {}
-    if since:
-        window["$gte"] = since
-    if until:
-        window["$lt"] = until
+    if query.since:
+        window["$gte"] = query.since
+    if query.until:
+        window["$lt"] = query.until
     if window:
         filters["at"] = window
-    return await paginate(AuditEntry, filters, AUDIT_SORT, page)
+    return await paginate(AuditEntry, filters, AUDIT_SORT, query.page)

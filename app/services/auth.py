@@ -10,6 +10,7 @@ from beanie import PydanticObjectId
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app import email
 from app.core.config import Settings
 from app.core.exceptions import Conflict, Forbidden, Unauthorized, ValidationFailed
 from app.core.security import (
@@ -27,7 +28,7 @@ from app.models.base import utcnow
 from app.models.user import Role, User
 from app.schemas.auth import TokenPair
 from app.schemas.user import UserCreate
-from app.services import email, login_throttle, sessions
+from app.services import login_throttle, sessions
 from app.services.passwords import check_password
 
 log = structlog.get_logger("app.auth")

@@ -22,15 +22,17 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
+from app import email
 from app.core.config import Settings
 from app.core.exceptions import Conflict, Forbidden, NotFound, RateLimited
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import SortSpec, paginate
 from app.models.base import utcnow
 from app.models.invitation import Invitation, InvitationStatus, answered, pending_slot
 from app.models.organisation import Organisation, OrgRole
 from app.models.user import User
-from app.schemas.invitation import InvitationCreate
-from app.services import audit, email, memberships
+from app.schemas.invitation import InvitationCreate, InvitationQuery
+from app.schemas.query import PageQuery
+from app.services import audit, memberships
 from app.services import organisations as org_service
 from app.services.access import object_id
 from app.services.auth import Principal
@@ -171,11 +173,11 @@ async def _check_daily_quota(settings: Settings, org_id: PydanticObjectId, now: 
 
 
 async def list_for_organisation(
-    principal: Principal, key: str, status: InvitationStatus, page: PageParams
+    principal: Principal, key: str, query: InvitationQuery
 ) -> tuple[list[Invitation], str | None, int | None]:
     org = await org_service.get_for(principal, key, Action.invitation_list)
-    filters = {"organisation_id": org.id, **_status_filter(status, utcnow())}
-    return await paginate(Invitation, filters, NEWEST, page)
+    filters = {"organisation_id": org.id, **_status_filter(query.status, utcnow())}
+    return await paginate(Invitation, filters, NEWEST, query.page)
 
 
 async def _of_organisation(org: Organisation, invitation_id: str) -> Invitation:
@@ -240,8 +242,9 @@ async def _mine(user: User, invitation_id: str) -> Invitation:
 
 
 async def list_mine(
-    principal: Principal, page: PageParams
+    principal: Principal, query: PageQuery
 ) -> tuple[list[Invitation], str | None, int | None]:
+    page = query.page
     """Pending, unexpired invitations to the caller's (confirmed) address."""
     user = await _invitee(principal)
     filters = {"email": user.email, **_status_filter(InvitationStatus.pending, utcnow())}

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
 from anyio import to_thread
-from beanie import Document, PydanticObjectId
+from beanie import PydanticObjectId
 from pymongo.errors import PyMongoError
 
 from app.core.config import Settings
@@ -28,8 +29,8 @@ from app.models.media import Media, MediaOwnerKind, MediaOwnerRef, MediaPurpose
 from app.services import media_owners
 from app.services.access import is_staff, object_id
 from app.services.auth import Principal
-from app.services.media_files import (
-    IMAGE_TYPES,
+from app.storage import Storage
+from app.utils.media_files import (
     PDF_TYPE,
     Prepared,
     detect,
@@ -37,8 +38,7 @@ from app.services.media_files import (
     prepare_pdf,
     safe_filename,
 )
-from app.services.media_owners import Owner
-from app.services.storage import Storage
+from app.utils.media_images import IMAGE_TYPES
 
 log = structlog.get_logger("app.media")
 
@@ -284,22 +284,9 @@ async def _remove(storage: Storage, media: Media) -> None:
 # --- attaching uploads to their owners --------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AttachTarget:
-    owner: Owner
-    document: Document
-
-    @property
-    def purpose(self) -> MediaPurpose:
-        return self.owner.purpose
-
-
-async def attach_target(
-    principal: Principal, kind: MediaOwnerKind, key: str | None
-) -> AttachTarget:
-    """Resolved and authorised before a byte of the upload is read."""
-    owner = media_owners.get(kind)
-    return AttachTarget(owner, await owner.load_managed(principal, key))
+# Reads the upload off the wire once the target is known and authorised: the purpose's
+# limit applies while it streams (see `api/uploads.read_upload`).
+Receive = Callable[[MediaPurpose], Awaitable[IncomingFile]]
 
 
 async def attach(
@@ -307,14 +294,23 @@ async def attach(
     storage: Storage,
     pool: CpuPool,
     principal: Principal,
-    target: AttachTarget,
-    incoming: IncomingFile,
+    kind: MediaOwnerKind,
+    key: str | None,
+    receive: Receive,
 ) -> Media:
-    """Upload for `target` and point it at the file; the file it replaces is deleted."""
-    owner, owner_id = target.owner, target.document.id
+    """Upload a file for an owner (`kind` + `key`) and point the owner at it; the file it
+    replaces is deleted. The owner is resolved and authorised before a byte of the upload
+    is read."""
+    owner = media_owners.get(kind)
+    document = await owner.load_managed(principal, key)
+    owner_id = document.id
     assert owner_id is not None  # noqa: S101 - a loaded document
-    ref = MediaOwnerRef(kind=owner.kind, id=owner_id)
-    media = await create(settings, storage, pool, principal, owner.purpose, incoming, ref)
+    incoming = await receive(owner.purpose)
+    try:
+        ref = MediaOwnerRef(kind=owner.kind, id=owner_id)
+        media = await create(settings, storage, pool, principal, owner.purpose, incoming, ref)
+    finally:
+        incoming.file.close()
     previous = await owner.model.get_motor_collection().find_one_and_update(
         {"_id": owner_id},
         {"$set": {owner.field: media.id, "updated_at": utcnow()}, "$inc": {"version": 1}},
@@ -328,6 +324,22 @@ async def attach(
         if old is not None:
             await _remove(storage, old)
     return media
+
+
+async def upload(
+    settings: Settings,
+    storage: Storage,
+    pool: CpuPool,
+    principal: Principal,
+    fields: dict[str, str],
+    incoming: IncomingFile,
+) -> Media:
+    """A file attached to nothing yet, for the `purpose` form field (its uploader's)."""
+    try:
+        purpose = parse_purpose(fields.get("purpose"))
+        return await create(settings, storage, pool, principal, purpose, incoming)
+    finally:
+        incoming.file.close()
 
 
 async def backfill_owner_links(batch: int = 1000) -> int:

@@ -15,15 +15,14 @@ from typing import Any
 from beanie import Document, PydanticObjectId
 
 from app.core.exceptions import AppError, NotFound
-from app.models.event import Event
 from app.models.media import MediaOwnerKind, MediaPurpose
-from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation
 from app.models.profile import Profile
 from app.services import catalogue, events, opportunities, profiles
 from app.services import organisations as org_service
 from app.services.auth import Principal
 from app.services.capabilities import Action
+from app.services.catalogue import CatalogueKind
 
 Loader = Callable[[Principal | None, str], Awaitable[Document]]
 ManagedLoader = Callable[[Principal, str | None], Awaitable[Document]]
@@ -89,7 +88,9 @@ async def _managed_organisation(principal: Principal, key: str | None) -> Organi
     return await org_service.get_for(principal, key or "", Action.org_upload_logo)
 
 
-def _catalogue_loaders(kind: Any) -> tuple[Loader, ManagedLoader]:
+def _catalogue_owner(kind: CatalogueKind[Any]) -> Owner:
+    """Items of a catalogue kind take a cover, visible whenever the item is."""
+
     async def visible(principal: Principal | None, key: str) -> Document:
         item: Document = await catalogue.get_visible(kind, await catalogue.viewer(principal), key)
         return item
@@ -99,7 +100,9 @@ def _catalogue_loaders(kind: Any) -> tuple[Loader, ManagedLoader]:
         item: Document = await catalogue.get_managed(kind, who, key or "", Action.item_upload_cover)
         return item
 
-    return visible, managed
+    return Owner(
+        kind.media_owner, MediaPurpose.cover_image, kind.model, "cover_media_id", visible, managed
+    )
 
 
 async def _visible_profile(principal: Principal | None, key: str) -> Document:
@@ -130,21 +133,5 @@ ORGANISATION = register(
         _managed_organisation,
     )
 )
-OPPORTUNITY = register(
-    Owner(
-        MediaOwnerKind.opportunity,
-        MediaPurpose.cover_image,
-        Opportunity,
-        "cover_media_id",
-        *_catalogue_loaders(opportunities.KIND),
-    )
-)
-EVENT = register(
-    Owner(
-        MediaOwnerKind.event,
-        MediaPurpose.cover_image,
-        Event,
-        "cover_media_id",
-        *_catalogue_loaders(events.KIND),
-    )
-)
+OPPORTUNITY = register(_catalogue_owner(opportunities.KIND))
+EVENT = register(_catalogue_owner(events.KIND))

@@ -11,16 +11,17 @@ from typing import Any
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.core.exceptions import Conflict, NotFound, ValidationFailed
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.exceptions import Conflict, NotFound
+from app.core.pagination import SortSpec, paginate
 from app.models.base import utcnow
 from app.models.invitation import Invitation, InvitationStatus, answered
-from app.models.organisation import Member, Organisation, OrganisationType, OrgRole
-from app.schemas.organisation import OrganisationCreate, OrganisationUpdate
+from app.models.organisation import Member, Organisation, OrgRole
+from app.schemas.organisation import OrganisationCreate, OrganisationQuery, OrganisationUpdate
 from app.services import audit, capabilities, catalogue, events, opportunities
 from app.services.access import by_id_or_slug
 from app.services.auth import Principal
 from app.services.capabilities import Action
+from app.services.catalogue import Viewer
 from app.services.versioning import check_version, save_versioned
 from app.utils.text import sanitize_html, slugify, strip_html, token_set, tokens
 
@@ -35,8 +36,10 @@ def _not_found() -> NotFound:
     return NotFound("The organisation was not found.", code="ORGANISATION_NOT_FOUND")
 
 
-def _tokens(org: Organisation) -> list[str]:
-    return token_set([org.name, strip_html(org.description), org.slug.replace("-", " ")])
+def derive(org: Organisation) -> dict[str, Any]:
+    """Fields computed from the others (search tokens), for the service and the seed data."""
+    words = [org.name, strip_html(org.description), org.slug.replace("-", " ")]
+    return {"search_tokens": token_set(words)}
 
 
 def role_in(principal: Principal | None, org: Organisation) -> OrgRole | None:
@@ -70,36 +73,20 @@ async def get_for(principal: Principal, key: str, action: Action) -> Organisatio
 
 
 async def list_organisations(
-    principal: Principal | None,
-    *,
-    type_: OrganisationType | None,
-    country: str | None,
-    q: str | None,
-    mine: bool,
-    sort: str,
-    page: PageParams,
+    principal: Principal | None, query: OrganisationQuery
 ) -> tuple[list[Organisation], str | None, int | None]:
-    if sort not in SORTS:
-        raise ValidationFailed(
-            "Unknown sort.",
-            code="INVALID_SORT",
-            details=[{"loc": ["query", "sort"], "msg": f"one of {sorted(SORTS)}"}],
-        )
     filters: dict[str, Any] = {"archived": False}
-    if type_:
-        filters["type"] = type_.value
-    if country:
-        filters["country"] = country
-    if q:
-        words = tokens(q)
-        if not words:
-            raise ValidationFailed("The search text has no searchable words.", code="INVALID_QUERY")
-        filters["search_tokens"] = {"$all": words}
-    if mine:
+    if query.type:
+        filters["type"] = query.type.value
+    if query.country:
+        filters["country"] = query.country
+    if query.q:
+        filters["search_tokens"] = {"$all": tokens(query.q)}  # the query model checked it
+    if query.mine:
         if principal is None:
-            return [], None, 0 if page.include_total else None
+            return [], None, 0 if query.include_total else None
         filters["members.user_id"] = principal.id
-    return await paginate(Organisation, filters, SORTS[sort], page)
+    return await paginate(Organisation, filters, SORTS[query.sort], query.page)
 
 
 async def create(principal: Principal, data: OrganisationCreate) -> Organisation:
@@ -114,7 +101,7 @@ async def create(principal: Principal, data: OrganisationCreate) -> Organisation
         country=data.country,
         members=[Member(user_id=principal.id, role=OrgRole.owner, added_at=now)],
     )
-    org.search_tokens = _tokens(org)
+    org = org.model_copy(update=derive(org))
     try:
         await org.insert()
     except DuplicateKeyError as exc:
@@ -134,7 +121,7 @@ async def update(
     if "description" in changes and changes["description"] is not None:
         changes["description"] = sanitize_html(changes["description"])
     before = org.model_dump()
-    changes["search_tokens"] = _tokens(org.model_copy(update=changes))
+    changes.update(derive(org.model_copy(update=changes)))
     fresh = await save_versioned(org, changes, expected_version, ENTITY)
     if fresh.name != org.name:
         await catalogue.refresh_organisation(opportunities.KIND, fresh)
@@ -158,7 +145,7 @@ async def set_archived(principal: Principal, key: str, archived: bool) -> Organi
     )
     assert org.id is not None  # noqa: S101
     role = role_in(principal, org)
-    who = catalogue.Viewer(principal, {org.id: role} if role else {})
+    who = Viewer(principal, {org.id: role} if role else {})
     for kind in (opportunities.KIND, events.KIND):
         await catalogue.cascade_archive(kind, who, org.id, archived)
     if archived:

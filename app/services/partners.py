@@ -8,16 +8,20 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from app.core.exceptions import Conflict, NotFound, ValidationFailed
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import SortSpec, paginate
 from app.models.base import utcnow
 from app.models.organisation import (
     Organisation,
     PartnerContact,
     Partnership,
     PartnerStatus,
-    PartnerTier,
 )
-from app.schemas.organisation import PartnershipCreate, PartnershipUpdate
+from app.schemas.organisation import (
+    AdminPartnerQuery,
+    PartnerQuery,
+    PartnershipCreate,
+    PartnershipUpdate,
+)
 from app.services import audit
 from app.services.access import object_id
 from app.services.auth import Principal
@@ -46,13 +50,11 @@ def public_filter(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
-async def list_public(
-    tier: PartnerTier | None, page: PageParams
-) -> tuple[list[Partnership], str | None, int | None]:
+async def list_public(query: PartnerQuery) -> tuple[list[Partnership], str | None, int | None]:
     filters = public_filter()
-    if tier:
-        filters["tier"] = tier.value
-    return await paginate(Partnership, filters, PUBLIC_SORT, page)
+    if query.tier:
+        filters["tier"] = query.tier.value
+    return await paginate(Partnership, filters, PUBLIC_SORT, query.page)
 
 
 async def get_public(partner_id: str) -> Partnership:
@@ -63,13 +65,11 @@ async def get_public(partner_id: str) -> Partnership:
     return item
 
 
-async def list_admin(
-    status: PartnerStatus | None, page: PageParams
-) -> tuple[list[Partnership], str | None, int | None]:
+async def list_admin(query: AdminPartnerQuery) -> tuple[list[Partnership], str | None, int | None]:
     filters: dict[str, Any] = {}
-    if status:
-        filters["status"] = status.value
-    return await paginate(Partnership, filters, ADMIN_SORT, page)
+    if query.status:
+        filters["status"] = query.status.value
+    return await paginate(Partnership, filters, ADMIN_SORT, query.page)
 
 
 async def get_admin(partner_id: str) -> Partnership:

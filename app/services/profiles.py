@@ -7,10 +7,10 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from app.core.exceptions import Conflict, NotFound
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import SortSpec, paginate
 from app.models.profile import Profile, Visibility
 from app.models.reference import ReferenceKind
-from app.schemas.profile import ProfilePatch, ProfileWrite
+from app.schemas.profile import ProfilePatch, ProfileQuery, ProfileWrite
 from app.services import reference
 from app.services.access import is_admin, object_id
 from app.services.auth import Principal
@@ -94,8 +94,9 @@ async def get(principal: Principal | None, profile_id: str) -> Profile:
 
 
 async def list_profiles(
-    principal: Principal | None, *, country: str | None, industry: str | None, page: PageParams
+    principal: Principal | None, query: ProfileQuery
 ) -> tuple[list[Profile], str | None, int | None]:
+    country, industry = query.country, query.industry
     visible = [Visibility.public.value] + ([Visibility.members.value] if principal else [])
     filters: dict[str, Any] = {"visibility": {"$in": visible}}
     if country:
@@ -103,4 +104,4 @@ async def list_profiles(
     if industry:
         await reference.validate(ReferenceKind.industries, [industry], "industry")
         filters["industries"] = industry
-    return await paginate(Profile, filters, SORT, page)
+    return await paginate(Profile, filters, SORT, query.page)

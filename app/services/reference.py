@@ -14,7 +14,6 @@ from app.models.reference import ReferenceItem, ReferenceKind
 from app.schemas.reference import ReferenceCreate, ReferenceRead, ReferenceUpdate
 from app.services import audit
 from app.services.auth import Principal
-from app.services.reference_data import defaults
 
 ENTITY = "reference"
 
@@ -92,24 +91,3 @@ async def validate(kind: ReferenceKind, slugs: Iterable[str], field: str) -> lis
             ],
         )
     return wanted
-
-
-async def seed() -> int:
-    """Insert missing default items; never overwrites admin edits. Returns how many were added."""
-    added = 0
-    for kind, items in defaults().items():
-        existing = {
-            d["slug"]
-            async for d in ReferenceItem.get_motor_collection().find(
-                {"kind": kind.value}, {"slug": 1}
-            )
-        }
-        for data in items:
-            if data["slug"] in existing:
-                continue
-            try:
-                await ReferenceItem(kind=kind, **data).insert()
-                added += 1
-            except DuplicateKeyError:
-                pass  # another instance seeded it first
-    return added

@@ -12,14 +12,15 @@ import structlog
 from beanie import PydanticObjectId
 from pymongo import ReturnDocument
 
+from app import email
 from app.core.config import Settings
 from app.core.exceptions import Conflict, NotFound, ValidationFailed
-from app.core.pagination import PageParams, SortSpec, paginate
+from app.core.pagination import SortSpec, paginate
 from app.core.security import hash_password, verify_password
 from app.models.base import utcnow
 from app.models.user import Role, User
-from app.schemas.user import AdminUserUpdate, UserStatus, UserUpdateMe
-from app.services import admin_roster, audit, auth, email, login_throttle, sessions
+from app.schemas.user import AdminUserQuery, AdminUserUpdate, UserStatus, UserUpdateMe
+from app.services import admin_roster, audit, auth, login_throttle, sessions
 from app.services.access import object_id
 from app.services.auth import Principal
 from app.services.login_throttle import AccountState
@@ -103,23 +104,11 @@ async def _view(user: User) -> AdminUserView:
     return (await _views([user]))[0]
 
 
-async def admin_list(
-    *,
-    role: Role | None,
-    status: UserStatus | None,
-    q: str | None,
-    sort: str,
-    page: PageParams,
-) -> tuple[list[AdminUserView], str | None, int | None]:
-    if sort not in USER_SORTS:
-        raise ValidationFailed(
-            "Unknown sort key.",
-            code="INVALID_SORT",
-            details=[{"loc": ["query", "sort"], "msg": f"one of {sorted(USER_SORTS)}"}],
-        )
+async def admin_list(query: AdminUserQuery) -> tuple[list[AdminUserView], str | None, int | None]:
     filters: dict[str, Any] = {}
-    if role:
-        filters["role"] = role.value
+    status, q = query.status, query.q
+    if query.role:
+        filters["role"] = query.role.value
     if status is UserStatus.active:
         filters["is_active"] = True
     elif status is UserStatus.inactive:
@@ -132,7 +121,7 @@ async def admin_list(
             {"email": {"$regex": pattern, "$options": "i"}},
             {"full_name": {"$regex": pattern, "$options": "i"}},
         ]
-    users, cursor, total = await paginate(User, filters, USER_SORTS[sort], page)
+    users, cursor, total = await paginate(User, filters, USER_SORTS[query.sort], query.page)
     return await _views(users), cursor, total
 
 

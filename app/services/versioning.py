@@ -24,7 +24,8 @@ def check_version(doc: Any, expected: int | None, what: str) -> None:
 def validate_changes(doc: D, changes: dict[str, Any], what: str) -> D:
     """The document as it would be after `changes`, validated (422 when it would be invalid)."""
     try:
-        return type(doc).model_validate(doc.model_dump() | changes)
+        validated: D = type(doc).model_validate(doc.model_dump() | changes)
+        return validated
     except ValidationError as exc:  # a change the input schema let through but the document refuses
         raise ValidationFailed(
             f"The {what} would not be valid after this change.",

@@ -20,10 +20,11 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 
+from app import email
 from app.models.auth import LoginThrottle
 from app.models.email import OutboxEmail
 from app.models.user import User
-from app.services import email
+from app.tests.errors import assert_error
 from app.tests.factories import UserWithToken
 
 API = "/api/v1/auth"
@@ -208,12 +209,16 @@ async def test_guesser_is_throttled_while_owner_logs_in_from_elsewhere(
         throttled = await login(guesser, entrepreneur.email, WRONG)
         assert 25 <= _retry_after(throttled) <= 30
         # Even the right password waits from the guesser's address...
-        assert (await login(guesser, entrepreneur.email, entrepreneur.password)).status_code == 429
+        assert_error(
+            (await login(guesser, entrepreneur.email, entrepreneur.password)),
+            429,
+            "LOGIN_THROTTLED",
+        )
         # ...but the owner, from another address, is not locked out.
         ok = await login(owner, entrepreneur.email, entrepreneur.password)
         assert ok.status_code == 200
         # Other accounts from the guesser's address are unaffected.
-        assert (await login(guesser, UNKNOWN, WRONG)).status_code == 401
+        assert_error((await login(guesser, UNKNOWN, WRONG)), 401, "INVALID_CREDENTIALS")
 
 
 @pytest.mark.parametrize("settings_overrides", [{"login_backoff_max_seconds": 100}])
@@ -259,7 +264,9 @@ async def test_account_ceiling_holds_across_many_clients(
     async with client_at(app, "203.0.113.99") as fresh:
         # A fresh client cannot even try, right password or not, until the back-off ends.
         assert 25 <= _retry_after(await login(fresh, entrepreneur.email, WRONG)) <= 30
-        assert (await login(fresh, entrepreneur.email, entrepreneur.password)).status_code == 429
+        assert_error(
+            (await login(fresh, entrepreneur.email, entrepreneur.password)), 429, "LOGIN_THROTTLED"
+        )
     async with client_at(app, "192.0.2.44") as home:
         # The owner's known client is not held back by the account-wide back-off.
         assert (await login(home, entrepreneur.email, entrepreneur.password)).status_code == 200
@@ -279,17 +286,19 @@ async def test_account_ceiling_applies_to_unknown_emails_alike(app: FastAPI) -> 
             codes += [(await login(bot, UNKNOWN, WRONG)).status_code for _ in range(2)]
     assert codes == [401] * 5 + [429]
     async with client_at(app, "203.0.113.99") as fresh:
-        assert (await login(fresh, UNKNOWN, WRONG)).status_code == 429
+        assert_error((await login(fresh, UNKNOWN, WRONG)), 429, "LOGIN_THROTTLED")
 
 
 async def test_password_reset_ends_throttling(
     app: FastAPI, client: AsyncClient, entrepreneur: UserWithToken
 ) -> None:
-    from app.tests.api.test_auth import outbox_token
+    from app.tests.api.auth_helpers import outbox_token
 
     for _ in range(5):
         await login(client, entrepreneur.email, WRONG)
-    assert (await login(client, entrepreneur.email, entrepreneur.password)).status_code == 429
+    assert_error(
+        (await login(client, entrepreneur.email, entrepreneur.password)), 429, "LOGIN_THROTTLED"
+    )
     await client.post(f"{API}/forgot-password", json={"email": entrepreneur.email})
     token = await outbox_token(entrepreneur.email, "reset_password")
     new_password = "a-brand-new-password-5"

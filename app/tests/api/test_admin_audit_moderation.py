@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from httpx import AsyncClient
 
+from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
 
 
@@ -41,8 +42,10 @@ async def test_audit_filters(client: AsyncClient, admin, partner, staff) -> None
         )
     ).json()
     assert [e["entity_id"] for e in window["items"]] == [org["id"]]
-    assert (await get(actor_id="nope")).status_code == 422
-    assert (await client.get("/api/v1/admin/audit", headers=staff.headers)).status_code == 403
+    assert_error((await get(actor_id="nope")), 422, "INVALID_ID")
+    assert_error(
+        (await client.get("/api/v1/admin/audit", headers=staff.headers)), 403, "INSUFFICIENT_ROLE"
+    )
 
 
 async def test_moderation_queue(client: AsyncClient, staff, partner) -> None:

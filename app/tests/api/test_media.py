@@ -15,6 +15,7 @@ from PIL import Image
 
 from app.models.media import Media
 from app.models.profile import Profile
+from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_org
 
 API = "/api/v1/media"
@@ -103,8 +104,8 @@ async def test_upload_metadata_content_and_thumbnail(
     )
     assert media["has_thumbnail"] is True
     # Attached to nothing yet: the uploader's (and staff's) alone.
-    assert (await client.get(f"{API}/{media['id']}")).status_code == 404
-    assert (await client.get(media["content_url"])).status_code == 404
+    assert_error((await client.get(f"{API}/{media['id']}")), 404, "MEDIA_NOT_FOUND")
+    assert_error((await client.get(media["content_url"])), 404, "MEDIA_NOT_FOUND")
     meta = await client.get(f"{API}/{media['id']}", headers=entrepreneur.headers)
     assert meta.json()["sha256"] == media["sha256"]
     content = await download(client, media["content_url"], entrepreneur.headers)
@@ -144,13 +145,17 @@ async def test_pdf_attachment_private(client: AsyncClient, entrepreneur, make_us
     assert response.status_code == 201
     media = response.json()
     other = await make_user()
-    assert (await client.get(f"{API}/{media['id']}", headers=other.headers)).status_code == 404
-    assert (await client.get(media["content_url"])).status_code == 404
+    assert_error(
+        (await client.get(f"{API}/{media['id']}", headers=other.headers)), 404, "MEDIA_NOT_FOUND"
+    )
+    assert_error((await client.get(media["content_url"])), 404, "MEDIA_NOT_FOUND")
     mine = await download(client, media["content_url"], entrepreneur.headers)
     assert mine.content == pdf()
     assert mine.headers["content-disposition"].startswith("attachment")
     assert (await client.get(f"{API}/{media['id']}", headers=staff.headers)).status_code == 200
-    assert (await client.delete(f"{API}/{media['id']}", headers=other.headers)).status_code == 404
+    assert_error(
+        (await client.delete(f"{API}/{media['id']}", headers=other.headers)), 404, "MEDIA_NOT_FOUND"
+    )
 
 
 async def test_delete_and_permissions(
@@ -170,11 +175,13 @@ async def test_delete_and_permissions(
     ).json()
     other = await make_user()
     assert (await client.get(f"{API}/{media['id']}", headers=other.headers)).status_code == 200
-    assert (await client.delete(f"{API}/{media['id']}", headers=other.headers)).status_code == 403
+    assert_error(
+        (await client.delete(f"{API}/{media['id']}", headers=other.headers)), 403, "NOT_MEDIA_OWNER"
+    )
     assert (await client.delete(f"{API}/{media['id']}", headers=staff.headers)).status_code == 204
     assert await stored_names(app) == []
     assert await Media.find_all().count() == 0
-    assert (await client.get(f"{API}/{media['id']}")).status_code == 404
+    assert_error((await client.get(f"{API}/{media['id']}")), 404, "MEDIA_NOT_FOUND")
 
 
 async def test_avatar_replace_deletes_old(app, client: AsyncClient, entrepreneur) -> None:
@@ -183,7 +190,7 @@ async def test_avatar_replace_deletes_old(app, client: AsyncClient, entrepreneur
         headers=entrepreneur.headers,
         files={"file": ("a.png", png(), "image/png")},
     )
-    assert no_profile.status_code == 404
+    assert_error(no_profile, 404, "PROFILE_NOT_FOUND")
     await client.put(
         "/api/v1/profiles/me",
         headers=entrepreneur.headers,
@@ -205,7 +212,7 @@ async def test_avatar_replace_deletes_old(app, client: AsyncClient, entrepreneur
     assert await Media.find_all().count() == 1
     doc = await Media.get(second.json()["id"])
     assert sorted(await stored_names(app)) == sorted([doc.blob_name, str(doc.thumbnail_blob_name)])
-    assert (await client.get(f"{API}/{first.json()['id']}")).status_code == 404
+    assert_error((await client.get(f"{API}/{first.json()['id']}")), 404, "MEDIA_NOT_FOUND")
     read = (await client.get("/api/v1/profiles/me", headers=entrepreneur.headers)).json()
     assert read["avatar_media_id"] == second.json()["id"]
     # Deleting the media clears the reference.
@@ -224,7 +231,7 @@ async def test_logo_and_cover_need_membership(
     refused = await client.put(
         f"/api/v1/organisations/{org['id']}/logo", headers=outsider.headers, files=files
     )
-    assert refused.status_code == 403
+    assert_error(refused, 403, "NOT_ORGANISATION_MEMBER")
     logo = await client.put(
         f"/api/v1/organisations/{org['id']}/logo", headers=partner.headers, files=files
     )
@@ -337,7 +344,7 @@ async def test_limit_enforced_while_streaming(client: AsyncClient, entrepreneur,
         },
         content=body(),
     )
-    assert response.status_code == 413
+    assert_error(response, 413, "FILE_TOO_LARGE")
     limit = settings.media_max_image_bytes + settings.body_drain_bytes
     assert sent < limit + 3 * 64 * 1024
 
@@ -352,17 +359,17 @@ async def test_path_traversal_name_is_only_metadata(app, client: AsyncClient, en
 
 async def test_not_multipart_and_no_file(client: AsyncClient, entrepreneur) -> None:
     as_json = await client.post(API, headers=entrepreneur.headers, json={"purpose": "avatar"})
-    assert as_json.status_code == 415
+    assert_error(as_json, 415, "MULTIPART_REQUIRED")
     no_file = await client.post(
         API, headers=entrepreneur.headers, data={"purpose": "avatar"}, files={"other": ("", b"")}
     )
-    assert no_file.status_code == 422
+    assert_error(no_file, 422, "FILE_REQUIRED")
     anonymous = await client.post(
         API, data={"purpose": "avatar"}, files={"file": ("a.png", png(), "image/png")}
     )
-    assert anonymous.status_code == 401
+    assert_error(anonymous, 401, "NOT_AUTHENTICATED")
 
 
 async def test_unknown_and_malformed_ids(client: AsyncClient) -> None:
-    assert (await client.get(f"{API}/64b7f0c2a1b2c3d4e5f60718")).status_code == 404
-    assert (await client.get(f"{API}/../../etc/passwd/content")).status_code == 404
+    assert_error((await client.get(f"{API}/64b7f0c2a1b2c3d4e5f60718")), 404, "MEDIA_NOT_FOUND")
+    assert_error((await client.get(f"{API}/../../etc/passwd/content")), 404, "NOT_FOUND")

@@ -14,7 +14,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 from app.core.config import StorageBackend
 from app.models.media import Media
 from app.services import media as media_service
-from app.services.storage import AzureBlobStorage, build_storage
+from app.storage import AzureBlobStorage, build_storage
 from app.tests.api.test_media import png, stored_names, upload
 from app.tests.conftest import AZURITE_KEY, make_settings
 

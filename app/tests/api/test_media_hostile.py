@@ -17,9 +17,9 @@ from PIL import Image
 
 from app.core.cpu_pool import CpuPool, PoolBusy
 from app.models.media import Media
-from app.services.media_images import Header, check_budget
 from app.tests.api.test_media import stored_names, upload
 from app.tests.api.test_media_metadata import pixel, png_chunks, stored
+from app.utils.media_images import Header, check_budget
 
 AVATAR, COVER = 10_000, 40_000  # pixels: 4 × that in bytes is what decoding may allocate
 

@@ -18,6 +18,7 @@ from app.models.organisation import Organisation
 from app.models.profile import Profile
 from app.services import media as media_service
 from app.tests.api.test_media import png, upload
+from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
 
 API = "/api/v1"
@@ -189,7 +190,7 @@ async def test_item_managers_may_delete_a_colleagues_cover(
     media = (await client.put(f"{path}/cover", headers=partner.headers, files=FILES)).json()
     stranger = await make_user(role="partner")
     refused = await client.delete(f"{API}/media/{media['id']}", headers=stranger.headers)
-    assert refused.status_code == 403
+    assert_error(refused, 403, "NOT_MEDIA_OWNER")
     gone = await client.delete(f"{API}/media/{media['id']}", headers=colleague.headers)
     assert gone.status_code == 204
     assert (await client.get(path)).json()["cover_media_id"] is None
@@ -252,7 +253,7 @@ async def test_old_sequential_ids_still_work(client: AsyncClient, entrepreneur) 
     await Media.get_motor_collection().insert_one(stray)
 
     # Before the backfill the legacy record is its uploader's only; after, it is the profile's.
-    assert (await client.get(f"{API}/media/{old_id}")).status_code == 404
+    assert_error((await client.get(f"{API}/media/{old_id}")), 404, "MEDIA_NOT_FOUND")
     assert await media_service.backfill_owner_links() == 1
     assert await media_service.backfill_owner_links() == 0  # idempotent
     linked = await Media.get(old_id)
@@ -267,5 +268,5 @@ async def test_old_sequential_ids_still_work(client: AsyncClient, entrepreneur) 
     assert unattached is not None
     assert "attached_to" in unattached
     assert unattached["attached_to"] is None
-    assert (await client.get(f"{API}/media/{stray['_id']}")).status_code == 404
+    assert_error((await client.get(f"{API}/media/{stray['_id']}")), 404, "MEDIA_NOT_FOUND")
     assert linked.purpose is MediaPurpose.avatar

@@ -4,36 +4,18 @@ edits go live at once; `featured` is for staff only. Every decision is audited."
 
 from __future__ import annotations
 
-import pytest
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
 from app.models.opportunity import Opportunity
-from app.tests.factories import make_event, make_opportunity, make_org, opportunity_body
+from app.tests.api import moderation_helpers
+from app.tests.api.moderation_helpers import OPP, _actions, _etag
+from app.tests.errors import assert_error
+from app.tests.factories import make_opportunity, make_org
 
-OPP = "/api/v1/opportunities"
-EVT = "/api/v1/events"
-
-
-@pytest.fixture
-async def org(client: AsyncClient, partner):
-    return await make_org(client, partner, name="Moderated Org")
-
-
-@pytest.fixture
-async def live(client: AsyncClient, partner, staff, org):
-    """A published opportunity (title 'Original Grant', amounts 100k–500k USD)."""
-    return await make_opportunity(
-        client, partner, org["id"], publish_as=staff, title="Original Grant"
-    )
-
-
-def _etag(response) -> dict[str, str]:
-    return {"If-Match": response.headers["etag"]}
-
-
-async def _actions(item_id: str) -> list[str]:
-    return [e.action async for e in AuditEntry.find(AuditEntry.entity_id == item_id).sort("+at")]
+# The shared fixtures (an organisation, a live opportunity), used by name.
+org = moderation_helpers.org
+live = moderation_helpers.live
 
 
 async def test_member_edit_waits_then_staff_approve(
@@ -104,7 +86,9 @@ async def test_member_edit_waits_then_staff_approve(
     assert (await client.get("/api/v1/admin/moderation", headers=staff.headers)).json()[
         "items"
     ] == []
-    assert (await client.get(f"{url}/revision", headers=partner.headers)).status_code == 404
+    assert_error(
+        (await client.get(f"{url}/revision", headers=partner.headers)), 404, "REVISION_NOT_FOUND"
+    )
 
     assert await _actions(live["id"]) == [
         "create",
@@ -237,7 +221,7 @@ async def test_further_edits_update_the_one_revision(client: AsyncClient, live, 
     assert none_left.json()["revision_decision"]["outcome"] == "withdrawn"
     # The merged state must still be valid: min above the live max is refused.
     bad = await client.patch(url, headers=partner.headers, json={"amount_min": 600_000})
-    assert bad.status_code == 422
+    assert_error(bad, 422, "VALIDATION_ERROR")
     assert (await client.get(url, headers=partner.headers)).json()["pending_revision"] is None
 
 
@@ -258,11 +242,17 @@ async def test_member_withdraws(client: AsyncClient, live, partner, make_user, s
     proposed = await client.patch(url, headers=partner.headers, json={"title": "Oops Title"})
     other = await make_user(role="partner")
     await make_org(client, other)
-    assert (await client.delete(f"{url}/revision", headers=other.headers)).status_code == 403
-    assert (await client.get(f"{url}/revision", headers=other.headers)).status_code == 403
-    assert (await client.get(f"{url}/revision")).status_code == 401
+    assert_error(
+        (await client.delete(f"{url}/revision", headers=other.headers)),
+        403,
+        "NOT_ORGANISATION_MEMBER",
+    )
+    assert_error(
+        (await client.get(f"{url}/revision", headers=other.headers)), 403, "NOT_ORGANISATION_MEMBER"
+    )
+    assert_error((await client.get(f"{url}/revision")), 401, "NOT_AUTHENTICATED")
     stale = await client.delete(f"{url}/revision", headers={**partner.headers, "If-Match": '"1"'})
-    assert stale.status_code == 412
+    assert_error(stale, 412, "VERSION_MISMATCH")
     gone = await client.delete(f"{url}/revision", headers={**partner.headers, **_etag(proposed)})
     assert gone.status_code == 204
     again = await client.delete(f"{url}/revision", headers=partner.headers)
@@ -285,7 +275,7 @@ async def test_stale_if_match(client: AsyncClient, live, partner, staff, make_us
     second = await client.patch(
         url, headers={**partner.headers, **_etag(read)}, json={"title": "Colleague Two"}
     )
-    assert second.status_code == 412
+    assert_error(second, 412, "VERSION_MISMATCH")
     # Staff who reviewed the first proposal cannot approve a later one unseen.
     reviewed = first.headers["etag"]
     await client.patch(url, headers=partner.headers, json={"title": "Sneaked In Later"})
@@ -298,7 +288,7 @@ async def test_stale_if_match(client: AsyncClient, live, partner, staff, make_us
     bad = await client.post(
         f"{url}/revision/approve", headers={**staff.headers, "If-Match": "garbage"}
     )
-    assert bad.status_code == 412
+    assert_error(bad, 412, "INVALID_IF_MATCH")
 
 
 async def test_revision_that_became_invalid(
@@ -318,7 +308,7 @@ async def test_revision_that_became_invalid(
     tags = await client.patch(url, headers=partner.headers, json={"tags": ["export"]})
     assert tags.status_code == 200
     still_bad = await client.patch(url, headers=partner.headers, json={"summary": "New words"})
-    assert still_bad.status_code == 422
+    assert_error(still_bad, 422, "VALIDATION_ERROR")
     fixed = await client.patch(
         url, headers=partner.headers, json={"summary": "New words", "amount_min": 250_000}
     )
@@ -368,142 +358,3 @@ async def test_item_closed_or_archived_meanwhile(client: AsyncClient, live, part
     assert approved.json()["status"] == "closed"
     reopened = await client.post(f"{url}/publish", headers=staff.headers)
     assert reopened.json()["title"] == "While Open"
-
-
-async def test_event_revisions(client: AsyncClient, partner, staff, org, entrepreneur) -> None:
-    event = await make_event(client, partner, org["id"], publish_as=staff)
-    url = f"{EVT}/{event['id']}"
-    await client.put(f"{url}/rsvp", headers=entrepreneur.headers, json={"status": "going"})
-    moved = await client.patch(
-        url,
-        headers=partner.headers,
-        json={
-            "venue": {"name": "Elsewhere", "city": "Mombasa", "country": "KE"},
-            "online_url": "https://phish.example.net/login",
-            "capacity": 50,
-        },
-    )
-    assert moved.status_code == 202
-    assert set(moved.json()["pending_revision"]["changes"]) == {"venue", "online_url"}
-    attendee_view = (await client.get(url, headers=entrepreneur.headers)).json()
-    assert attendee_view["capacity"] == 50  # capacity is operational: live at once
-    assert attendee_view["venue"]["city"] == "Nairobi"
-    assert attendee_view["online_url"].endswith("secret-room")
-    assert attendee_view["pending_revision"] is None
-    ics = await client.get(f"{url}.ics", headers=entrepreneur.headers)
-    assert "phish" not in ics.text
-    assert "Mombasa" not in ics.text
-    assert "Mombasa" not in (await client.get(EVT, params={"city": "Mombasa"})).text
-    bad_dates = await client.patch(
-        url, headers=partner.headers, json={"end_at": "2000-01-01T00:00:00Z"}
-    )
-    assert bad_dates.status_code == 422
-    approved = await client.post(f"{url}/revision/approve", headers=staff.headers)
-    assert approved.json()["venue"]["city"] == "Mombasa"
-    assert (await client.get(EVT, params={"city": "Mombasa"})).json()["items"][0]["id"] == event[
-        "id"
-    ]
-
-
-async def test_review_approval_honours_if_match(client: AsyncClient, partner, staff, org) -> None:
-    item = await make_opportunity(client, partner, org["id"])
-    url = f"{OPP}/{item['id']}"
-    submitted = await client.post(f"{url}/submit", headers=partner.headers)
-    reviewed = submitted.headers["etag"]
-    await client.patch(url, headers=partner.headers, json={"title": "Changed After Review"})
-    stale = await client.post(f"{url}/approve", headers={**staff.headers, "If-Match": reviewed})
-    assert stale.status_code == 412
-    assert (await client.get(url)).status_code == 404  # still not public
-    fresh = await client.get(url, headers=staff.headers)
-    ok = await client.post(f"{url}/approve", headers={**staff.headers, **_etag(fresh)})
-    assert ok.status_code == 200
-    assert ok.json()["title"] == "Changed After Review"
-
-
-async def test_queue_mixes_reviews_and_revisions(
-    client: AsyncClient, live, partner, staff, org
-) -> None:
-    new = await make_opportunity(client, partner, org["id"], title="Brand New")
-    await client.post(f"{OPP}/{new['id']}/submit", headers=partner.headers)
-    await client.patch(f"{OPP}/{live['id']}", headers=partner.headers, json={"title": "Edited"})
-    event = await make_event(client, partner, org["id"], publish_as=staff)
-    await client.patch(f"{EVT}/{event['id']}", headers=partner.headers, json={"title": "Evt New"})
-
-    def queue(**params):
-        return client.get("/api/v1/admin/moderation", headers=staff.headers, params=params)
-
-    everything = (await queue(include_total="true")).json()
-    assert [(i["kind"], i["moderation"], i["id"]) for i in everything["items"]] == [
-        ("opportunity", "review", new["id"]),
-        ("opportunity", "revision", live["id"]),
-        ("event", "revision", event["id"]),
-    ]
-    assert everything["total"] == 3
-    assert everything["items"][0]["revision"] is None
-    seen, cursor = [], None
-    while True:
-        page = (await queue(limit=1, **({"cursor": cursor} if cursor else {}))).json()
-        seen += [i["id"] for i in page["items"]]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    assert seen == [i["id"] for i in everything["items"]]
-    only_events = (await queue(kind="event", moderation="revision")).json()["items"]
-    assert [i["id"] for i in only_events] == [event["id"]]
-    assert (await queue(moderation="bogus")).status_code == 422
-
-
-# --- featured: staff and admins only -----------------------------------------------------------
-
-
-async def test_members_cannot_feature(client: AsyncClient, partner, staff, org) -> None:
-    refused = await client.post(
-        OPP, headers=partner.headers, json=opportunity_body(org["id"], featured=True)
-    )
-    assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "STAFF_ONLY_FIELD"
-    assert refused.json()["error"]["details"][0]["loc"] == ["body", "featured"]
-    assert await Opportunity.find_all().count() == 0
-    plain = await client.post(
-        OPP, headers=partner.headers, json=opportunity_body(org["id"], featured=False)
-    )
-    assert plain.status_code == 201  # the default is not a change
-    url = f"{OPP}/{plain.json()['id']}"
-    for status_ in ("draft", "published"):
-        if status_ == "published":
-            await client.post(f"{url}/publish", headers=staff.headers)
-        patched = await client.patch(url, headers=partner.headers, json={"featured": True})
-        assert patched.status_code == 403, status_
-        assert patched.json()["error"]["code"] == "STAFF_ONLY_FIELD"
-        mixed = await client.patch(
-            url, headers=partner.headers, json={"featured": True, "tags": ["export"]}
-        )
-        assert mixed.status_code == 403  # nothing of a refused edit is applied
-    stored = await Opportunity.get(plain.json()["id"])
-    assert stored.featured is False
-    assert stored.tags == ["funding"]
-    assert stored.pending_revision is None
-    created_by_staff = await client.post(
-        OPP, headers=staff.headers, json=opportunity_body(org["id"], featured=True)
-    )
-    assert created_by_staff.json()["featured"] is True
-
-
-async def test_staff_feature_live_and_audited(client: AsyncClient, live, partner, staff) -> None:
-    url = f"{OPP}/{live['id']}"
-    featured = await client.patch(url, headers=staff.headers, json={"featured": True})
-    assert featured.status_code == 200
-    assert featured.json()["featured"] is True
-    assert [
-        i["id"] for i in (await client.get(OPP, params={"featured": "true"})).json()["items"]
-    ] == [live["id"]]
-    entry = await AuditEntry.find_one(
-        AuditEntry.entity_id == live["id"], AuditEntry.action == "update"
-    )
-    assert entry.actor_role == "staff"
-    assert entry.changes["featured"] == {"before": False, "after": True}
-    # A member may send the current value back (a no-op), never a different one.
-    same = await client.patch(url, headers=partner.headers, json={"featured": True})
-    assert same.status_code == 200
-    unfeature = await client.patch(url, headers=partner.headers, json={"featured": False})
-    assert unfeature.status_code == 403

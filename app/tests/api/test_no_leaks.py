@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from httpx import AsyncClient
 
+from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
 
 OPP = "/api/v1/opportunities"
@@ -166,7 +167,11 @@ async def test_me_lists_show_tombstones_and_let_go(
 
     # Letting go works on items that left the public set; taking hold does not.
     url = f"{OPP}/{world['archived']['id']}"
-    assert (await client.put(f"{url}/save", headers=entrepreneur.headers)).status_code == 404
+    assert_error(
+        (await client.put(f"{url}/save", headers=entrepreneur.headers)),
+        404,
+        "OPPORTUNITY_NOT_FOUND",
+    )
     assert (await client.delete(f"{url}/save", headers=entrepreneur.headers)).status_code == 200
     cleared = await client.delete(f"{url}/application", headers=entrepreneur.headers)
     assert cleared.status_code == 200
@@ -204,12 +209,12 @@ async def test_ics_and_attendees_of_non_public_events(
     outsiders: list[dict[str, str]] = [{}, entrepreneur.headers, other.headers]
     for headers in outsiders:
         ics = await client.get(f"{EVT}/{cancelled}.ics", headers=headers)
-        assert ics.status_code == 404
+        assert_error(ics, 404, "EVENT_NOT_FOUND")
         assert SECRET not in ics.text
     for headers in (entrepreneur.headers, other.headers):
         for suffix in ("/attendees", "/attendees.csv"):
             response = await client.get(f"{EVT}/{cancelled}{suffix}", headers=headers)
-            assert response.status_code == 404
+            assert_error(response, 404, "EVENT_NOT_FOUND")
             assert entrepreneur.email not in response.text
     # its organisers still can
     own = await client.get(f"{EVT}/{cancelled}.ics", headers=partner.headers)

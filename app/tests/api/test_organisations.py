@@ -5,6 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
+from app.tests.errors import assert_error
 from app.tests.factories import add_member, make_opportunity, make_org
 
 
@@ -33,9 +34,9 @@ async def test_create_roles(client: AsyncClient, partner, entrepreneur, staff) -
     refused = await client.post(
         "/api/v1/organisations", headers=entrepreneur.headers, json={"name": "Nope", "type": "ngo"}
     )
-    assert refused.status_code == 403
+    assert_error(refused, 403, "INSUFFICIENT_ROLE")
     anonymous = await client.post("/api/v1/organisations", json={"name": "Nope", "type": "ngo"})
-    assert anonymous.status_code == 401
+    assert_error(anonymous, 401, "NOT_AUTHENTICATED")
     dup = await client.post(
         "/api/v1/organisations", headers=staff.headers, json={"name": "Cafe Energie", "type": "ngo"}
     )
@@ -52,7 +53,7 @@ async def test_validation(client: AsyncClient, partner) -> None:
         {"name": "Good", "type": "ngo", "$where": "1"},
     ):
         response = await client.post("/api/v1/organisations", headers=partner.headers, json=body)
-        assert response.status_code == 422, body
+        assert_error(response, 422, "VALIDATION_ERROR")
 
 
 async def test_description_sanitised(client: AsyncClient, partner) -> None:
@@ -78,7 +79,7 @@ async def test_update_permissions_and_if_match(client: AsyncClient, partner, mak
     org = await make_org(client, partner)
     url = f"/api/v1/organisations/{org['id']}"
     forbidden = await client.patch(url, headers=other_partner.headers, json={"name": "Hijacked"})
-    assert forbidden.status_code == 403
+    assert_error(forbidden, 403, "NOT_ORGANISATION_MEMBER")
     ok = await client.patch(
         url, headers={**partner.headers, "If-Match": '"1"'}, json={"name": "Renamed Org"}
     )
@@ -93,7 +94,7 @@ async def test_update_permissions_and_if_match(client: AsyncClient, partner, mak
     bad_header = await client.patch(
         url, headers={**partner.headers, "If-Match": "garbage"}, json={"name": "X1"}
     )
-    assert bad_header.status_code == 412
+    assert_error(bad_header, 412, "INVALID_IF_MATCH")
 
 
 async def test_rename_reaches_its_items(client: AsyncClient, partner, staff) -> None:
@@ -125,7 +126,7 @@ async def test_members_join_by_invitation_and_leave(
         headers=editor.headers,
         json={"email": editor.email},
     )
-    assert not_owner.status_code == 403
+    assert_error(not_owner, 403, "NOT_ORGANISATION_MEMBER")
     joined = await add_member(client, partner, org["id"], editor, "editor")
     assert {m["user_id"] for m in joined["members"]} == {partner.id, editor.id}
     # The editor can now edit the organisation but not manage members.
@@ -151,13 +152,15 @@ async def test_members_join_by_invitation_and_leave(
 async def test_archive_restore(client: AsyncClient, partner, staff, entrepreneur) -> None:
     org = await make_org(client, partner)
     url = f"/api/v1/organisations/{org['id']}"
-    assert (await client.delete(url, headers=entrepreneur.headers)).status_code == 403
+    assert_error(
+        (await client.delete(url, headers=entrepreneur.headers)), 403, "NOT_ORGANISATION_MEMBER"
+    )
     assert (await client.delete(url, headers=partner.headers)).status_code == 204
-    assert (await client.get(url)).status_code == 404
+    assert_error((await client.get(url)), 404, "ORGANISATION_NOT_FOUND")
     assert (await client.get(url, headers=partner.headers)).json()["archived"] is True
     listed = (await client.get("/api/v1/organisations")).json()["items"]
     assert org["id"] not in [o["id"] for o in listed]
-    assert (await client.post(f"{url}/restore", headers=partner.headers)).status_code == 403
+    assert_error((await client.post(f"{url}/restore", headers=partner.headers)), 403, "STAFF_ONLY")
     assert (await client.post(f"{url}/restore", headers=staff.headers)).status_code == 200
     assert (await client.get(url)).status_code == 200
 
@@ -180,7 +183,9 @@ async def test_list_filters_and_mine(client: AsyncClient, partner, make_user) ->
     assert [o["id"] for o in mine["items"]] == [b["id"]]
     text = (await client.get("/api/v1/organisations", params={"q": "foundation"})).json()["items"]
     assert [o["id"] for o in text] == [b["id"]]
-    assert (await client.get("/api/v1/organisations", params={"sort": "bogus"})).status_code == 422
+    assert_error(
+        (await client.get("/api/v1/organisations", params={"sort": "bogus"})), 422, "INVALID_SORT"
+    )
 
 
 async def test_organisation_changes_audited(client: AsyncClient, partner, make_user) -> None:

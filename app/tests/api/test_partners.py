@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
+from app.tests.errors import assert_error
 from app.tests.factories import make_org
 
 
@@ -28,7 +29,7 @@ async def test_admin_crud_and_public_listing(client: AsyncClient, admin, partner
     partnership = created.json()
     assert partnership["contact"]["email"] == "pat@example.org"
     duplicate = await client.post("/api/v1/admin/partners", headers=admin.headers, json=body)
-    assert duplicate.status_code == 409
+    assert_error(duplicate, 409, "PARTNER_EXISTS")
     public = (await client.get("/api/v1/partners")).json()["items"]
     assert [p["organisation_name"] for p in public] == ["Partner Org"]
     assert public[0]["contact"] is None
@@ -43,13 +44,15 @@ async def test_admin_crud_and_public_listing(client: AsyncClient, admin, partner
     )
     assert suspended.status_code == 200
     assert (await client.get("/api/v1/partners")).json()["items"] == []
-    assert (await client.get(f"/api/v1/partners/{partnership['id']}")).status_code == 404
+    assert_error(
+        (await client.get(f"/api/v1/partners/{partnership['id']}")), 404, "PARTNER_NOT_FOUND"
+    )
     stale = await client.patch(
         f"/api/v1/admin/partners/{partnership['id']}",
         headers={**admin.headers, "If-Match": '"1"'},
         json={"status": "active"},
     )
-    assert stale.status_code == 412
+    assert_error(stale, 412, "VERSION_MISMATCH")
 
     deleted = await client.delete(
         f"/api/v1/admin/partners/{partnership['id']}", headers=admin.headers
@@ -95,7 +98,7 @@ async def test_validation(client: AsyncClient, admin, partner) -> None:
             "end_date": "2026-04-01",
         },
     )
-    assert bad_dates.status_code == 422
+    assert_error(bad_dates, 422, "VALIDATION_ERROR")
     unknown_org = await client.post(
         "/api/v1/admin/partners",
         headers=admin.headers,
@@ -106,4 +109,4 @@ async def test_validation(client: AsyncClient, admin, partner) -> None:
             "start_date": "2026-05-01",
         },
     )
-    assert unknown_org.status_code == 404
+    assert_error(unknown_org, 404, "ORGANISATION_NOT_FOUND")

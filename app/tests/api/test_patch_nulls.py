@@ -9,6 +9,7 @@ from httpx import AsyncClient
 
 from app.models.organisation import PartnerContact, Partnership, PartnerTier
 from app.models.reference import ReferenceItem
+from app.tests.errors import assert_error
 from app.tests.factories import make_opportunity, make_org
 
 
@@ -19,7 +20,7 @@ async def test_reference_null_is_422_and_nothing_stored(
     response = await client.patch(
         "/api/v1/admin/reference/tags/funding", headers=admin.headers, json={field: None}
     )
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
     assert (await client.get("/api/v1/reference/tags")).status_code == 200
     item = await ReferenceItem.find_one({"kind": "tags", "slug": "funding"})
     assert item.active is True
@@ -41,7 +42,7 @@ async def test_opportunity_null_is_422(client: AsyncClient, partner, body) -> No
     response = await client.patch(
         f"/api/v1/opportunities/{item['id']}", headers=partner.headers, json=body
     )
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
     assert (
         await client.get(f"/api/v1/opportunities/{item['id']}", headers=partner.headers)
     ).json()["version"] == 1
@@ -81,7 +82,7 @@ async def test_organisation_and_profile_nulls(client: AsyncClient, partner, entr
         headers=entrepreneur.headers,
         json={"display_name": None, "industries": None},
     )
-    assert bad.status_code == 422
+    assert_error(bad, 422, "VALIDATION_ERROR")
     ok = await client.patch(
         "/api/v1/profiles/me", headers=entrepreneur.headers, json={"city": None}
     )

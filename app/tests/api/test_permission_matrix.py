@@ -13,36 +13,54 @@ from app.tests.factories import make_event, make_opportunity, make_org
 
 CALLERS = ["anonymous", "entrepreneur", "own_partner", "other_partner", "staff", "admin"]
 
-# action -> (method, suffix, body, expected status per caller) on a DRAFT item
-DRAFT_MATRIX = {
+# Refusals with their error codes (401 and 404 have one each, checked in the test).
+MEMBERS = "403 NOT_ORGANISATION_MEMBER"
+STAFF = "403 STAFF_ONLY"
+ADMINS = "403 ADMIN_ONLY"
+Matrix = dict[str, tuple[str, str, dict[str, str] | None, list[int | str]]]
+# action -> (method, suffix, body, expected answer per caller) on a DRAFT item
+DRAFT_MATRIX: Matrix = {
     "read": ("GET", "", None, [404, 404, 200, 404, 200, 200]),
     "edit": ("PATCH", "", {"title": "Changed title"}, [401, 404, 200, 404, 200, 200]),
     "submit": ("POST", "/submit", None, [401, 404, 200, 404, 200, 200]),
-    "publish": ("POST", "/publish", None, [401, 404, 403, 404, 200, 200]),
+    "publish": ("POST", "/publish", None, [401, 404, STAFF, 404, 200, 200]),
     "archive": ("DELETE", "", None, [401, 404, 204, 404, 204, 204]),
 }
 # the same on a PUBLISHED item
-PUBLISHED_MATRIX = {
+PUBLISHED_MATRIX: Matrix = {
     "read": ("GET", "", None, [200, 200, 200, 200, 200, 200]),
     # A member's edit to approved content waits for staff (202); staff edits are live.
-    "edit": ("PATCH", "", {"title": "Changed title"}, [401, 403, 202, 403, 200, 200]),
-    "close": ("POST", "/close", None, [401, 403, 200, 403, 200, 200]),
-    "approve": ("POST", "/approve", None, [401, 403, 403, 403, 409, 409]),
-    "purge": ("DELETE", "/purge", None, [401, 403, 403, 403, 403, 409]),
-}
+    "edit": ("PATCH", "", {"title": "Changed title"}, [401, MEMBERS, 202, MEMBERS, 200, 200]),
+    "close": ("POST", "/close", None, [401, MEMBERS, 200, MEMBERS, 200, 200]),
+    "approve": ("POST", "/approve", None, [401, STAFF, STAFF, STAFF, "409 INVALID_TRANSITION",
+                                           "409 INVALID_TRANSITION"]),
+    "purge": ("DELETE", "/purge", None, [401, ADMINS, ADMINS, ADMINS, ADMINS, "409 NOT_ARCHIVED"]),
+}  # fmt: skip
 
 
-@pytest.fixture
-async def callers(client: AsyncClient, make_user, partner, staff, admin, entrepreneur):
-    other = await make_user(role="partner")
-    return {
-        "anonymous": {},
-        "entrepreneur": entrepreneur.headers,
-        "own_partner": partner.headers,
-        "other_partner": other.headers,
-        "staff": staff.headers,
-        "admin": admin.headers,
-    }
+CELLS = [
+    pytest.param(kind, published, action, caller, answer, id=f"{kind}-{state}-{action}-{caller}")
+    for kind in ("opportunities", "events")
+    for state, published, matrix in (
+        ("draft", False, DRAFT_MATRIX),
+        ("published", True, PUBLISHED_MATRIX),
+    )
+    for action, (_, _, _, answers) in matrix.items()
+    for caller, answer in zip(CALLERS, answers, strict=True)
+]
+
+
+async def _caller_headers(caller: str, make_user, partner, staff, admin) -> dict[str, str]:
+    if caller == "anonymous":
+        return {}
+    if caller == "own_partner":
+        return partner.headers
+    if caller == "staff":
+        return staff.headers
+    if caller == "admin":
+        return admin.headers
+    role = "entrepreneur" if caller == "entrepreneur" else "partner"
+    return (await make_user(role=role)).headers
 
 
 async def _item(client, kind, partner, staff, published: bool) -> dict:
@@ -51,15 +69,22 @@ async def _item(client, kind, partner, staff, published: bool) -> dict:
     return await maker(client, partner, org["id"], publish_as=staff if published else None)
 
 
-@pytest.mark.parametrize("kind", ["opportunities", "events"])
-@pytest.mark.parametrize(("matrix", "published"), [(DRAFT_MATRIX, False), (PUBLISHED_MATRIX, True)])
-async def test_matrix(
-    client: AsyncClient, callers, partner, staff, kind, matrix, published
+@pytest.mark.parametrize(("kind", "published", "action", "caller", "answer"), CELLS)
+async def test_matrix_cell(
+    client: AsyncClient, make_user, partner, staff, admin, kind, published, action, caller, answer
 ) -> None:
-    for action, (method, suffix, body, expected) in matrix.items():
-        for caller, status in zip(CALLERS, expected, strict=True):
-            item = await _item(client, kind, partner, staff, published)  # fresh item per call
-            response = await client.request(
-                method, f"/api/v1/{kind}/{item['id']}{suffix}", headers=callers[caller], json=body
-            )
-            assert response.status_code == status, (kind, action, caller, response.text)
+    """One cell of the matrix: one caller, one action, on a fresh item."""
+    status, _, code = str(answer).partition(" ")
+    code = code or {
+        "401": "NOT_AUTHENTICATED",
+        "404": "OPPORTUNITY_NOT_FOUND" if kind == "opportunities" else "EVENT_NOT_FOUND",
+    }.get(status, "")
+    method, suffix, body, _ = (PUBLISHED_MATRIX if published else DRAFT_MATRIX)[action]
+    item = await _item(client, kind, partner, staff, published)
+    headers = await _caller_headers(caller, make_user, partner, staff, admin)
+    response = await client.request(
+        method, f"/api/v1/{kind}/{item['id']}{suffix}", headers=headers, json=body
+    )
+    assert response.status_code == int(status), response.text
+    if code:  # a refusal says why, not only how
+        assert response.json()["error"]["code"] == code, response.text

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient
 
+from app.tests.errors import assert_error
+
 PROFILE = {
     "display_name": "Amina",
     "business_name": "Amina Agro",
@@ -48,7 +50,7 @@ async def test_put_creates_then_replaces(client: AsyncClient, entrepreneur) -> N
         headers={**entrepreneur.headers, "If-Match": '"1"'},
         json={"team_size": 8},
     )
-    assert stale.status_code == 412
+    assert_error(stale, 412, "VERSION_MISMATCH")
     patched = await client.patch(
         "/api/v1/profiles/me", headers=entrepreneur.headers, json={"bio": "New bio"}
     )
@@ -97,22 +99,25 @@ async def test_visibility_matrix(
 
 
 @pytest.mark.parametrize(
-    "patch",
+    ("patch", "code"),
     [
-        {"user_id": "64b7f0c2a1b2c3d4e5f60718"},
-        {"version": 99},
-        {"stage": "unicorn"},
-        {"country": "ZZ"},
-        {"founded_year": 1200},
-        {"industries": ["underwater-basket-weaving"]},
-        {"social_links": [{"platform": "myspace", "url": "https://x.example"}]},
-        {"website": "ftp://old.example"},
+        ({"user_id": "64b7f0c2a1b2c3d4e5f60718"}, "VALIDATION_ERROR"),
+        ({"version": 99}, "VALIDATION_ERROR"),
+        ({"stage": "unicorn"}, "VALIDATION_ERROR"),
+        ({"country": "ZZ"}, "VALIDATION_ERROR"),
+        ({"founded_year": 1200}, "VALIDATION_ERROR"),
+        ({"industries": ["underwater-basket-weaving"]}, "UNKNOWN_REFERENCE"),
+        (
+            {"social_links": [{"platform": "myspace", "url": "https://x.example"}]},
+            "VALIDATION_ERROR",
+        ),
+        ({"website": "ftp://old.example"}, "VALIDATION_ERROR"),
     ],
 )
-async def test_invalid_patches(client: AsyncClient, entrepreneur, patch) -> None:
+async def test_invalid_patches(client: AsyncClient, entrepreneur, patch, code) -> None:
     await client.put("/api/v1/profiles/me", headers=entrepreneur.headers, json=PROFILE)
     response = await client.patch("/api/v1/profiles/me", headers=entrepreneur.headers, json=patch)
-    assert response.status_code == 422
+    assert_error(response, 422, code)
     assert (await client.get("/api/v1/profiles/me", headers=entrepreneur.headers)).json()[
         "version"
     ] == 1

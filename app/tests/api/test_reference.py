@@ -5,6 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from app.models.audit import AuditEntry
+from app.tests.errors import assert_error
 from app.tests.factories import make_org, opportunity_body
 
 
@@ -31,7 +32,7 @@ async def test_etag_and_cache_control(client: AsyncClient) -> None:
 
 
 async def test_unknown_kind_is_422(client: AsyncClient) -> None:
-    assert (await client.get("/api/v1/reference/planets")).status_code == 422
+    assert_error((await client.get("/api/v1/reference/planets")), 422, "VALIDATION_ERROR")
 
 
 async def test_admin_create_update_retire_changes_etag_and_audits(
@@ -49,7 +50,7 @@ async def test_admin_create_update_retire_changes_etag_and_audits(
         headers=admin.headers,
         json={"slug": "blue-economy", "name": "Again"},
     )
-    assert duplicate.status_code == 409
+    assert_error(duplicate, 409, "REFERENCE_SLUG_TAKEN")
     listed = await client.get("/api/v1/reference/tags", headers={"If-None-Match": etag})
     assert listed.status_code == 200
     assert "blue-economy" in [i["slug"] for i in listed.json()["items"]]
@@ -81,7 +82,7 @@ async def test_bad_slug_format_is_422(client: AsyncClient, admin) -> None:
         headers=admin.headers,
         json={"slug": "Not A Slug", "name": "x"},
     )
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
 
 
 async def test_unknown_and_retired_slugs_rejected_on_documents(
@@ -103,10 +104,10 @@ async def test_unknown_and_retired_slugs_rejected_on_documents(
         headers=partner.headers,
         json=opportunity_body(org["id"], industries=["fintech"]),
     )
-    assert retired.status_code == 422
+    assert_error(retired, 422, "UNKNOWN_REFERENCE")
     wrong_type = await client.post(
         "/api/v1/opportunities",
         headers=partner.headers,
         json=opportunity_body(org["id"], type="lottery"),
     )
-    assert wrong_type.status_code == 422
+    assert_error(wrong_type, 422, "UNKNOWN_REFERENCE")

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from app.api.routing import StrictRoute
 from app.api.v1 import endpoints
+from app.tests.errors import assert_error
 from app.tests.factories import UserWithToken, make_org
 from app.tests.hostile import assert_answered, b64, raw_get, with_params
 
@@ -132,7 +133,7 @@ async def test_json_body_defects(
     )
     error = assert_answered(response)
     assert error is not None
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
     assert error["error"]["details"][0]["type"] == "json_invalid"
     assert reason in error["error"]["details"][0]["msg"]
 

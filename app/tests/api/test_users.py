@@ -8,6 +8,7 @@ import pytest
 from httpx import AsyncClient
 
 from app.models.user import User
+from app.tests.errors import assert_error
 from app.tests.factories import UserWithToken
 
 
@@ -38,7 +39,7 @@ async def test_me_patch_mass_assignment_rejected(
     client: AsyncClient, entrepreneur: UserWithToken, payload: dict
 ) -> None:
     response = await client.patch("/api/v1/users/me", headers=entrepreneur.headers, json=payload)
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
     stored = await User.get(entrepreneur.user.id)
     assert stored.role == "entrepreneur"
     assert stored.is_active
@@ -71,7 +72,7 @@ async def test_change_password_requires_current_and_revokes_other_sessions(
     other_me = await client.get(
         "/api/v1/users/me", headers={"Authorization": f"Bearer {other_token}"}
     )
-    assert other_me.status_code == 401
+    assert_error(other_me, 401, "INVALID_TOKEN")
     relogin = await client.post(
         "/api/v1/auth/login/json",
         json={"email": entrepreneur.email, "password": "fresh-password-123"},
@@ -105,7 +106,7 @@ async def test_every_admin_route_needs_admin(
     assert len(routes) >= 15
     for method, path in routes:
         anonymous = await client.request(method, path, json={})
-        assert anonymous.status_code == 401, (method, path)
+        assert_error(anonymous, 401, "NOT_AUTHENTICATED")
         refused = (
             (entrepreneur, partner)
             if (method, path) in STAFF_ROUTES
@@ -184,7 +185,9 @@ async def test_admin_role_change_ends_sessions(client: AsyncClient, admin, entre
     )
     assert response.status_code == 200
     assert response.json()["role"] == "partner"
-    assert (await client.get("/api/v1/users/me", headers=entrepreneur.headers)).status_code == 401
+    assert_error(
+        (await client.get("/api/v1/users/me", headers=entrepreneur.headers)), 401, "INVALID_TOKEN"
+    )
 
 
 async def test_last_admin_cannot_demote_or_deactivate_self(
@@ -207,7 +210,7 @@ async def test_admin_patch_rejects_other_fields(client: AsyncClient, admin, entr
     response = await client.patch(
         f"/api/v1/admin/users/{entrepreneur.id}", headers=admin.headers, json={"password_hash": "x"}
     )
-    assert response.status_code == 422
+    assert_error(response, 422, "VALIDATION_ERROR")
 
 
 @pytest.mark.parametrize("settings_overrides", [{"login_account_max_failures": 5}])
@@ -239,14 +242,16 @@ async def test_admin_unlock(client: AsyncClient, admin, entrepreneur) -> None:
 
 
 async def test_admin_force_password_reset(client: AsyncClient, admin, entrepreneur) -> None:
-    from app.tests.api.test_auth import outbox_token
+    from app.tests.api.auth_helpers import outbox_token
 
     response = await client.post(
         f"/api/v1/admin/users/{entrepreneur.id}/force-password-reset", headers=admin.headers
     )
     assert response.status_code == 200
     assert response.json()["password_reset_required"]
-    assert (await client.get("/api/v1/users/me", headers=entrepreneur.headers)).status_code == 401
+    assert_error(
+        (await client.get("/api/v1/users/me", headers=entrepreneur.headers)), 401, "INVALID_TOKEN"
+    )
     blocked = await client.post(
         "/api/v1/auth/login/json",
         json={"email": entrepreneur.email, "password": entrepreneur.password},

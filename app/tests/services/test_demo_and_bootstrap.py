@@ -10,7 +10,7 @@ from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation
 from app.models.profile import Profile
 from app.models.user import Role, User
-from app.services.demo import load_demo
+from app.seed.demo import load_demo
 
 
 @pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])

@@ -13,10 +13,10 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from app import email
+from app.email import MailQueue
 from app.main import create_app
 from app.models.email import OutboxEmail
-from app.services import email
-from app.services.email import MailQueue
 from app.tests.conftest import make_settings
 from app.tests.factories import make_user
 

@@ -23,7 +23,7 @@ from app.core.exceptions import NotFound, PreconditionFailed, ValidationFailed
 from app.core.pagination import SortSpec, decode_cursor, encode_cursor
 from app.core.security import InvalidToken, TokenType, create_token, decode_token
 from app.services.access import object_id
-from app.services.catalogue import RELEVANCE_SORT
+from app.services.catalogue.search import RELEVANCE_SORT
 from app.tests.conftest import make_settings
 from app.utils import strict_json
 

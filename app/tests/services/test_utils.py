@@ -9,8 +9,8 @@ from bson import ObjectId
 
 from app.core.exceptions import ValidationFailed
 from app.core.pagination import SortSpec, decode_cursor, encode_cursor, keyset_filter
-from app.services.media_files import safe_filename, sniff
 from app.utils.geo import bounding_box_filter, haversine_km
+from app.utils.media_files import safe_filename, sniff
 from app.utils.text import fold, sanitize_html, slugify, tokens
 
 

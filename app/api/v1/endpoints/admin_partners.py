@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import AdminUser, IfMatch, PageDep
+from app.api.deps import AdminDep, IfMatch
 from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
-from app.models.organisation import PartnerStatus
 from app.schemas.common import error_responses
 from app.schemas.organisation import (
+    AdminPartnerQuery,
     PartnershipCreate,
     PartnershipPage,
     PartnershipRead,
@@ -22,13 +22,9 @@ router = APIRouter(
 )
 
 
-@router.get("", operation_id="admin_partners_list", response_model=PartnershipPage)
-async def list_all(
-    _: AdminUser,
-    page: PageDep,
-    status_: Annotated[PartnerStatus | None, Query(alias="status")] = None,
-) -> PartnershipPage:
-    items, cursor, total = await partner_service.list_admin(status_, page)
+@router.get("", operation_id="admin_partners_list")
+async def list_all(_: AdminDep, query: Annotated[AdminPartnerQuery, Query()]) -> PartnershipPage:
+    items, cursor, total = await partner_service.list_admin(query)
     return PartnershipPage(
         items=[PartnershipRead.from_doc(p, show_contact=True) for p in items],
         next_cursor=cursor,
@@ -39,18 +35,17 @@ async def list_all(
 @router.post(
     "",
     operation_id="admin_partners_create",
-    response_model=PartnershipRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(409),
 )
-async def create(actor: AdminUser, body: PartnershipCreate, response: Response) -> PartnershipRead:
+async def create(actor: AdminDep, body: PartnershipCreate, response: Response) -> PartnershipRead:
     item = await partner_service.create(actor, body)
     set_created(response, f"/api/v1/admin/partners/{item.id}", item.version)
     return PartnershipRead.from_doc(item, show_contact=True)
 
 
-@router.get("/{partner_id}", operation_id="admin_partners_get", response_model=PartnershipRead)
-async def get(_: AdminUser, partner_id: str, response: Response) -> PartnershipRead:
+@router.get("/{partner_id}", operation_id="admin_partners_get")
+async def get(_: AdminDep, partner_id: str, response: Response) -> PartnershipRead:
     item = await partner_service.get_admin(partner_id)
     set_etag(response, item.version)
     return PartnershipRead.from_doc(item, show_contact=True)
@@ -59,11 +54,10 @@ async def get(_: AdminUser, partner_id: str, response: Response) -> PartnershipR
 @router.patch(
     "/{partner_id}",
     operation_id="admin_partners_update",
-    response_model=PartnershipRead,
     responses=error_responses(412),
 )
 async def update(
-    actor: AdminUser,
+    actor: AdminDep,
     partner_id: str,
     body: PartnershipUpdate,
     response: Response,
@@ -77,5 +71,5 @@ async def update(
 @router.delete(
     "/{partner_id}", operation_id="admin_partners_delete", status_code=status.HTTP_204_NO_CONTENT
 )
-async def delete(actor: AdminUser, partner_id: str) -> None:
+async def delete(actor: AdminDep, partner_id: str) -> None:
     await partner_service.delete(actor, partner_id)

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from app.api.deps import AdminUser
+from app.api.deps import AdminDep
 from app.api.routing import StrictRoute
 from app.models.reference import ReferenceKind
 from app.schemas.common import error_responses
@@ -14,8 +14,8 @@ router = APIRouter(
 )
 
 
-@router.get("/{kind}", operation_id="admin_reference_list", response_model=ReferenceList)
-async def list_all(_: AdminUser, kind: ReferenceKind) -> ReferenceList:
+@router.get("/{kind}", operation_id="admin_reference_list")
+async def list_all(_: AdminDep, kind: ReferenceKind) -> ReferenceList:
     """Every item of a kind, retired ones included."""
     items, _etag = await reference_service.list_items(kind, include_retired=True)
     return ReferenceList(items=items)
@@ -24,24 +24,21 @@ async def list_all(_: AdminUser, kind: ReferenceKind) -> ReferenceList:
 @router.post(
     "/{kind}",
     operation_id="admin_reference_create",
-    response_model=ReferenceRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(409),
 )
-async def create(actor: AdminUser, kind: ReferenceKind, body: ReferenceCreate) -> ReferenceRead:
+async def create(actor: AdminDep, kind: ReferenceKind, body: ReferenceCreate) -> ReferenceRead:
     return ReferenceRead.from_doc(await reference_service.create(actor, kind, body))
 
 
-@router.patch("/{kind}/{slug}", operation_id="admin_reference_update", response_model=ReferenceRead)
+@router.patch("/{kind}/{slug}", operation_id="admin_reference_update")
 async def update(
-    actor: AdminUser, kind: ReferenceKind, slug: str, body: ReferenceUpdate
+    actor: AdminDep, kind: ReferenceKind, slug: str, body: ReferenceUpdate
 ) -> ReferenceRead:
     return ReferenceRead.from_doc(await reference_service.update(actor, kind, slug, body))
 
 
-@router.post(
-    "/{kind}/{slug}/retire", operation_id="admin_reference_retire", response_model=ReferenceRead
-)
-async def retire(actor: AdminUser, kind: ReferenceKind, slug: str) -> ReferenceRead:
+@router.post("/{kind}/{slug}/retire", operation_id="admin_reference_retire")
+async def retire(actor: AdminDep, kind: ReferenceKind, slug: str) -> ReferenceRead:
     """Retired items stay on the documents that use them but can no longer be chosen."""
     return ReferenceRead.from_doc(await reference_service.retire(actor, kind, slug))

@@ -31,7 +31,6 @@ login_limit = limiter.shared_limit(limit_from_settings("rate_limit_login"), scop
     "/register",
     operation_id="auth_register",
     status_code=status.HTTP_201_CREATED,
-    response_model=UserRead,
     responses=error_responses(409, 429),
 )
 @limiter.limit(limit_from_settings("rate_limit_register"))
@@ -44,7 +43,6 @@ async def register(
 @router.post(
     "/login",
     operation_id="auth_login",
-    response_model=TokenPair,
     responses=error_responses(401, 403, 429),
 )
 @login_limit
@@ -63,7 +61,6 @@ async def login(
 @router.post(
     "/login/json",
     operation_id="auth_login_json",
-    response_model=TokenPair,
     responses=error_responses(401, 403, 429),
 )
 @login_limit
@@ -77,7 +74,6 @@ async def login_json(
 @router.post(
     "/refresh",
     operation_id="auth_refresh",
-    response_model=TokenPair,
     responses=error_responses(401, 429),
 )
 @limiter.limit(limit_from_settings("rate_limit_refresh"))

@@ -10,14 +10,12 @@ from app.schemas.health import Health
 router = APIRouter(prefix="/health", tags=["health"], route_class=StrictRoute)
 
 
-@router.get("/live", operation_id="health_live", response_model=Health)
+@router.get("/live", operation_id="health_live")
 async def live() -> Health:
     return Health(status="ok")
 
 
-@router.get(
-    "/ready", operation_id="health_ready", response_model=Health, responses=error_responses(503)
-)
+@router.get("/ready", operation_id="health_ready", responses=error_responses(503))
 async def ready(request: Request) -> Health:
     if not await request.app.state.database.ping():
         raise ServiceUnavailable("The database does not answer.", code="DATABASE_UNAVAILABLE")

@@ -1,11 +1,14 @@
 """The caller's invitations to organisations: list, accept, decline."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from app.api.deps import CurrentUser, PageDep
+from fastapi import APIRouter, Query
+
+from app.api.deps import CurrentUser
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.invitation import InvitationPage, InvitationRead
+from app.schemas.query import PageQuery
 from app.services import invitations as invitation_service
 
 router = APIRouter(
@@ -16,10 +19,12 @@ router = APIRouter(
 )
 
 
-@router.get("", operation_id="me_invitations_list", response_model=InvitationPage)
-async def my_invitations(principal: CurrentUser, page: PageDep) -> InvitationPage:
+@router.get("", operation_id="me_invitations_list")
+async def my_invitations(
+    principal: CurrentUser, query: Annotated[PageQuery, Query()]
+) -> InvitationPage:
     """Pending invitations to your address (confirm it first: `EMAIL_NOT_VERIFIED`)."""
-    items, cursor, total = await invitation_service.list_mine(principal, page)
+    items, cursor, total = await invitation_service.list_mine(principal, query)
     return InvitationPage(
         items=[InvitationRead.from_doc(i) for i in items], next_cursor=cursor, total=total
     )
@@ -28,7 +33,6 @@ async def my_invitations(principal: CurrentUser, page: PageDep) -> InvitationPag
 @router.post(
     "/{invitation_id}/accept",
     operation_id="me_invitations_accept",
-    response_model=InvitationRead,
     responses=error_responses(404, 409),
 )
 async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
@@ -39,7 +43,6 @@ async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
 @router.post(
     "/{invitation_id}/decline",
     operation_id="me_invitations_decline",
-    response_model=InvitationRead,
     responses=error_responses(404, 409),
 )
 async def decline(principal: CurrentUser, invitation_id: str) -> InvitationRead:

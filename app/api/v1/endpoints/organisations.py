@@ -4,25 +4,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep, SettingsDep
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, SettingsDep
 from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
-from app.models.invitation import InvitationStatus
-from app.models.organisation import Organisation, OrganisationType
+from app.api.v1.endpoints.attachments import add_attach_route
+from app.models.media import MediaOwnerKind
+from app.models.organisation import Organisation
 from app.schemas.common import error_responses
 from app.schemas.invitation import (
     InvitationCreate,
     InvitationPage,
+    InvitationQuery,
     InvitationRead,
     MemberRoleUpdate,
 )
 from app.schemas.organisation import (
     OrganisationCreate,
     OrganisationPage,
+    OrganisationQuery,
     OrganisationRead,
     OrganisationUpdate,
 )
-from app.schemas.validators import CountryCode
 from app.services import invitations as invitation_service
 from app.services import memberships as membership_service
 from app.services import organisations as org_service
@@ -35,19 +37,11 @@ def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:
     return OrganisationRead.from_doc(org, show_members=org_service.shows_members(principal, org))
 
 
-@router.get("", operation_id="organisations_list", response_model=OrganisationPage)
+@router.get("", operation_id="organisations_list")
 async def list_organisations(
-    principal: OptionalUser,
-    page: PageDep,
-    type: Annotated[OrganisationType | None, Query()] = None,
-    country: Annotated[CountryCode | None, Query()] = None,
-    q: Annotated[str | None, Query(max_length=200)] = None,
-    mine: Annotated[bool, Query(description="Only organisations I belong to.")] = False,
-    sort: Annotated[str, Query(description="name or newest")] = "name",
+    principal: OptionalUser, query: Annotated[OrganisationQuery, Query()]
 ) -> OrganisationPage:
-    items, cursor, total = await org_service.list_organisations(
-        principal, type_=type, country=country, q=q, mine=mine, sort=sort, page=page
-    )
+    items, cursor, total = await org_service.list_organisations(principal, query)
     return OrganisationPage(
         items=[_read(principal, o) for o in items], next_cursor=cursor, total=total
     )
@@ -56,7 +50,6 @@ async def list_organisations(
 @router.post(
     "",
     operation_id="organisations_create",
-    response_model=OrganisationRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 409),
 )
@@ -72,7 +65,6 @@ async def create(
 @router.get(
     "/{organisation_id}",
     operation_id="organisations_get",
-    response_model=OrganisationRead,
     responses=error_responses(404),
 )
 async def get(
@@ -87,7 +79,6 @@ async def get(
 @router.patch(
     "/{organisation_id}",
     operation_id="organisations_update",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 412),
 )
 async def update(
@@ -116,7 +107,6 @@ async def archive(principal: CurrentUser, organisation_id: str) -> None:
 @router.post(
     "/{organisation_id}/restore",
     operation_id="organisations_restore",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404),
 )
 async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationRead:
@@ -126,7 +116,6 @@ async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationR
 @router.delete(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_remove",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 409),
 )
 async def remove_member(
@@ -141,7 +130,6 @@ async def remove_member(
 @router.patch(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_update",
-    response_model=OrganisationRead,
     responses=error_responses(401, 403, 404, 409),
 )
 async def change_member_role(
@@ -153,13 +141,23 @@ async def change_member_role(
     return _read(principal, org)
 
 
+add_attach_route(
+    router,
+    "/{organisation_id}/logo",
+    MediaOwnerKind.organisation,
+    param="organisation_id",
+    operation_id="organisations_logo_set",
+    summary="Set Logo",
+    description="Organisation members; the previous logo is deleted.",
+)
+
+
 # --- invitations: the only way in -----------------------------------------------------------
 
 
 @router.post(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_create",
-    response_model=InvitationRead,
     status_code=status.HTTP_201_CREATED,
     responses=error_responses(401, 403, 404, 409, 429),
 )
@@ -181,18 +179,16 @@ async def invite(
 @router.get(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_list",
-    response_model=InvitationPage,
     responses=error_responses(401, 403, 404),
 )
 async def list_invitations(
     principal: CurrentUser,
     organisation_id: str,
-    page: PageDep,
-    status: Annotated[InvitationStatus, Query()] = InvitationStatus.pending,
+    query: Annotated[InvitationQuery, Query()],
 ) -> InvitationPage:
     """Owners; newest first (pending ones by default)."""
     items, cursor, total = await invitation_service.list_for_organisation(
-        principal, organisation_id, status, page
+        principal, organisation_id, query
     )
     return InvitationPage(
         items=[InvitationRead.from_doc(i) for i in items], next_cursor=cursor, total=total
@@ -202,7 +198,6 @@ async def list_invitations(
 @router.get(
     "/{organisation_id}/invitations/{invitation_id}",
     operation_id="organisations_invitations_get",
-    response_model=InvitationRead,
     responses=error_responses(401, 403, 404),
 )
 async def get_invitation(

@@ -4,21 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import PageDep
 from app.api.routing import StrictRoute
-from app.models.organisation import PartnerTier
 from app.schemas.common import error_responses
-from app.schemas.organisation import PartnershipPage, PartnershipRead
+from app.schemas.organisation import PartnerQuery, PartnershipPage, PartnershipRead
 from app.services import partners as partner_service
 
 router = APIRouter(prefix="/partners", tags=["partners"], route_class=StrictRoute)
 
 
-@router.get("", operation_id="partners_list", response_model=PartnershipPage)
-async def list_partners(
-    page: PageDep, tier: Annotated[PartnerTier | None, Query()] = None
-) -> PartnershipPage:
-    items, cursor, total = await partner_service.list_public(tier, page)
+@router.get("", operation_id="partners_list")
+async def list_partners(query: Annotated[PartnerQuery, Query()]) -> PartnershipPage:
+    items, cursor, total = await partner_service.list_public(query)
     return PartnershipPage(
         items=[PartnershipRead.from_doc(p, show_contact=False) for p in items],
         next_cursor=cursor,
@@ -29,7 +25,6 @@ async def list_partners(
 @router.get(
     "/{partner_id}",
     operation_id="partners_get",
-    response_model=PartnershipRead,
     responses=error_responses(404),
 )
 async def get_partner(partner_id: str) -> PartnershipRead:

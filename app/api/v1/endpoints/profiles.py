@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, PageDep
+from app.api.deps import CurrentUser, IfMatch, OptionalUser
 from app.api.http import set_created, set_etag
 from app.api.routing import StrictRoute
+from app.api.v1.endpoints.attachments import add_attach_route
+from app.models.media import MediaOwnerKind
 from app.schemas.common import error_responses
-from app.schemas.profile import ProfilePage, ProfilePatch, ProfileRead, ProfileWrite
-from app.schemas.validators import CountryCode
+from app.schemas.profile import ProfilePage, ProfilePatch, ProfileQuery, ProfileRead, ProfileWrite
 from app.services import profiles as profile_service
 
 router = APIRouter(prefix="/profiles", tags=["profiles"], route_class=StrictRoute)
@@ -18,7 +19,6 @@ router = APIRouter(prefix="/profiles", tags=["profiles"], route_class=StrictRout
 @router.get(
     "/me",
     operation_id="profiles_me_get",
-    response_model=ProfileRead,
     responses=error_responses(401, 404),
 )
 async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
@@ -30,7 +30,6 @@ async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
 @router.put(
     "/me",
     operation_id="profiles_me_put",
-    response_model=ProfileRead,
     responses={201: {"model": ProfileRead, "description": "Created"}, **error_responses(401, 412)},
 )
 async def put_mine(
@@ -48,7 +47,6 @@ async def put_mine(
 @router.patch(
     "/me",
     operation_id="profiles_me_patch",
-    response_model=ProfileRead,
     responses=error_responses(401, 404, 412),
 )
 async def patch_mine(
@@ -59,17 +57,24 @@ async def patch_mine(
     return ProfileRead.from_doc(profile, private_view=True)
 
 
-@router.get("", operation_id="profiles_list", response_model=ProfilePage)
+add_attach_route(
+    router,
+    "/me/avatar",
+    MediaOwnerKind.profile,
+    param=None,
+    operation_id="profiles_me_avatar_set",
+    summary="Set Avatar",
+    description="Upload and attach an avatar; the previous one is deleted. Visible to whoever "
+    "may see the profile.",
+)
+
+
+@router.get("", operation_id="profiles_list")
 async def list_profiles(
-    principal: OptionalUser,
-    page: PageDep,
-    country: Annotated[CountryCode | None, Query()] = None,
-    industry: Annotated[str | None, Query(max_length=80)] = None,
+    principal: OptionalUser, query: Annotated[ProfileQuery, Query()]
 ) -> ProfilePage:
     """Public profiles (and members-only ones for signed-in users)."""
-    items, cursor, total = await profile_service.list_profiles(
-        principal, country=country, industry=industry, page=page
-    )
+    items, cursor, total = await profile_service.list_profiles(principal, query)
     return ProfilePage(
         items=[
             ProfileRead.from_doc(p, private_view=profile_service.private_view(principal, p))
@@ -83,7 +88,6 @@ async def list_profiles(
 @router.get(
     "/{profile_id}",
     operation_id="profiles_get",
-    response_model=ProfileRead,
     responses=error_responses(404),
 )
 async def get_profile(principal: OptionalUser, profile_id: str, response: Response) -> ProfileRead:

@@ -1,56 +1,53 @@
-"""Pending-revision routes shared by opportunities and events: see (organisation, staff),
-withdraw (organisation), approve and reject (staff). Each is a thin call into moderation."""
+"""Pending-revision routes shared by every catalogue kind: see (organisation, staff),
+withdraw (organisation), approve and reject (staff). Each is a thin call into the kind's
+service. No postponed annotations here (see workflow.py)."""
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import CurrentUser, IfMatch
+from app.api.deps import IfMatch, SignedInViewer
 from app.api.http import set_etag
+from app.api.v1.endpoints.workflow import Presenter
 from app.schemas.catalogue import RejectRequest, RevisionRead
 from app.schemas.common import error_responses
-from app.services import catalogue, moderation
-from app.services.catalogue import CatalogueKind, Viewer
-
-Presenter = Callable[[Viewer, Any], Awaitable[Any]]
+from app.services.catalogue import KindService
 
 
 def add_revision_routes(
-    router: APIRouter, kind: CatalogueKind[Any], read_model: type, present: Presenter, param: str
+    router: APIRouter,
+    service: KindService[Any],
+    read_model: type,
+    present: Presenter,
+    param: str,
 ) -> None:
-    name, entity = kind.entity + "s", kind.entity
+    entity = service.kind.entity
+    name = entity + "s"
     path = "/{" + param + "}/revision"
     # Evaluated now (no postponed annotations in this module), so FastAPI sees the alias.
     Key = Annotated[str, Path(alias=param)]
 
-    async def get_revision(principal: CurrentUser, key: Key, response: Response) -> RevisionRead:
-        who = await catalogue.viewer(principal)
-        item = await moderation.get_revision(kind, who, key)
+    async def get_revision(who: SignedInViewer, key: Key, response: Response) -> RevisionRead:
+        item = await service.revision(who, key)
         set_etag(response, item.version)
         revision = RevisionRead.of(item)
         assert revision is not None  # noqa: S101 - the service checked
         return revision
 
-    async def withdraw(principal: CurrentUser, key: Key, if_match: IfMatch) -> None:
-        who = await catalogue.viewer(principal)
-        await moderation.withdraw_revision(kind, who, key, if_match)
+    async def withdraw(who: SignedInViewer, key: Key, if_match: IfMatch) -> None:
+        await service.withdraw_revision(who, key, if_match)
 
-    async def approve(
-        principal: CurrentUser, key: Key, response: Response, if_match: IfMatch
-    ) -> Any:
-        who = await catalogue.viewer(principal)
-        item = await moderation.approve_revision(kind, who, key, if_match)
-        set_etag(response, item.version)
-        return await present(who, item)
+    async def approve(who: SignedInViewer, key: Key, response: Response, if_match: IfMatch) -> Any:
+        view = await service.approve_revision(who, key, if_match)
+        set_etag(response, view.item.version)
+        return present(view)
 
     async def reject(
-        principal: CurrentUser, key: Key, body: RejectRequest, response: Response, if_match: IfMatch
+        who: SignedInViewer, key: Key, body: RejectRequest, response: Response, if_match: IfMatch
     ) -> Any:
-        who = await catalogue.viewer(principal)
-        item = await moderation.reject_revision(kind, who, key, body.reason, if_match)
-        set_etag(response, item.version)
-        return await present(who, item)
+        view = await service.reject_revision(who, key, body.reason, if_match)
+        set_etag(response, view.item.version)
+        return present(view)
 
     router.add_api_route(
         path,

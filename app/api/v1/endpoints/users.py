@@ -13,12 +13,12 @@ router = APIRouter(
 )
 
 
-@router.get("/me", operation_id="users_me_get", response_model=UserRead)
+@router.get("/me", operation_id="users_me_get")
 async def get_me(principal: CurrentUser) -> UserRead:
     return UserRead.from_doc(await user_service.get_me(principal))
 
 
-@router.patch("/me", operation_id="users_me_update", response_model=UserRead)
+@router.patch("/me", operation_id="users_me_update")
 async def update_me(principal: CurrentUser, body: UserUpdateMe) -> UserRead:
     """Only `full_name`; role, status and verification flags are rejected (422)."""
     return UserRead.from_doc(await user_service.update_me(principal, body))

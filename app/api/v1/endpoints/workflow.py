@@ -1,27 +1,28 @@
-"""Workflow routes shared by opportunities and events: submit, approve, reject, publish,
-close, cancel, restore, purge. Each is a thin call into the catalogue service."""
+"""Workflow routes shared by every catalogue kind: submit, approve, reject, publish, close,
+cancel, restore, archive, purge. Each is a thin call into the kind's service.
 
-from __future__ import annotations
+No postponed annotations here: the closures' parameter types are evaluated where they are
+defined, so FastAPI sees each kind's path parameter name (`Path(alias=...)`).
+"""
 
-import inspect
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import CurrentUser, IfMatch
+from app.api.deps import IfMatch, SignedInViewer
 from app.api.http import set_etag
 from app.schemas.catalogue import ReasonRequest, RejectRequest
 from app.schemas.common import error_responses
-from app.services import catalogue
-from app.services.catalogue import CatalogueKind, Viewer
+from app.services.catalogue import ItemView, KindService, Viewer
 
-Presenter = Callable[[Viewer, Any], Awaitable[Any]]
+Presenter = Callable[[ItemView[Any]], Any]
 
 # Every transition honours If-Match: with it, staff approve exactly the version they read.
 DESCRIPTIONS = {
     "submit": "Send a draft to review (organisation members).",
     "approve": "Publish an item pending review (staff).",
+    "reject": "Send an item pending review back to draft, with a reason (staff).",
     "publish": "Publish directly from draft, review or closed (staff and admins).",
     "close": "Stop accepting applications or RSVPs (organisation members).",
     "cancel": "Cancel (organisation members).",
@@ -30,90 +31,81 @@ DESCRIPTIONS = {
 
 
 def add_workflow_routes(
-    router: APIRouter, kind: CatalogueKind[Any], read_model: type, present: Presenter, param: str
+    router: APIRouter,
+    service: KindService[Any],
+    read_model: type,
+    present: Presenter,
+    param: str,
 ) -> None:
-    name = kind.entity + "s"
+    entity = service.kind.entity
     path = "/{" + param + "}"
+    Key = Annotated[str, Path(alias=param)]
 
-    def plain(action: str) -> None:
-        async def endpoint(principal: CurrentUser, response: Response, **params: Any) -> Any:
-            who = await catalogue.viewer(principal)
-            item = await catalogue.transition(
-                kind, who, params[param], action, expected_version=params["if_match"]
-            )
-            set_etag(response, item.version)
-            return await present(who, item)
-
-        _register(action, endpoint, body=None)
-
-    def with_reason(action: str, body_model: type) -> None:
-        async def endpoint(
-            principal: CurrentUser, response: Response, body: Any, **params: Any
-        ) -> Any:
-            who = await catalogue.viewer(principal)
-            item = await catalogue.transition(
-                kind, who, params[param], action, body.reason, params["if_match"]
-            )
-            set_etag(response, item.version)
-            return await present(who, item)
-
-        _register(action, endpoint, body=body_model)
-
-    def _register(action: str, endpoint: Callable[..., Any], body: type | None) -> None:
-        parameters = [
-            inspect.Parameter("principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentUser),
-            inspect.Parameter("response", inspect.Parameter.KEYWORD_ONLY, annotation=Response),
-            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
-            inspect.Parameter("if_match", inspect.Parameter.KEYWORD_ONLY, annotation=IfMatch),
-        ]
-        if body is not None:
-            parameters.append(
-                inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body)
-            )
-        endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-        endpoint.__name__ = f"{kind.entity}_{action}"
+    def register(action: str, endpoint: Callable[..., Any]) -> None:
+        endpoint.__name__ = f"{entity}_{action}"
         router.add_api_route(
             f"{path}/{action}",
             endpoint,
             methods=["POST"],
             response_model=read_model,
-            operation_id=f"{name}_{action}",
-            summary=f"{action.capitalize()} a {kind.entity}",
-            description=DESCRIPTIONS.get(action, ""),
+            operation_id=f"{entity}s_{action}",
+            summary=f"{action.capitalize()} a {entity}",
+            description=DESCRIPTIONS[action],
             responses=error_responses(401, 403, 404, 409, 412),
         )
 
+    async def reasoned(
+        who: Viewer,
+        key: str,
+        action: str,
+        reason: str | None,
+        response: Response,
+        version: int | None,
+    ) -> Any:
+        view = await service.transition(who, key, action, reason, version)
+        set_etag(response, view.item.version)
+        return present(view)
+
+    async def reject(
+        who: SignedInViewer, key: Key, body: RejectRequest, response: Response, if_match: IfMatch
+    ) -> Any:
+        return await reasoned(who, key, "reject", body.reason, response, if_match)
+
+    async def cancel(
+        who: SignedInViewer, key: Key, body: ReasonRequest, response: Response, if_match: IfMatch
+    ) -> Any:
+        return await reasoned(who, key, "cancel", body.reason, response, if_match)
+
+    def plain(action: str) -> None:
+        async def endpoint(
+            who: SignedInViewer, key: Key, response: Response, if_match: IfMatch
+        ) -> Any:
+            return await reasoned(who, key, action, None, response, if_match)
+
+        register(action, endpoint)
+
     for action in ("submit", "approve", "publish", "close", "restore"):
         plain(action)
-    with_reason("reject", RejectRequest)
-    with_reason("cancel", ReasonRequest)
+    register("reject", reject)
+    register("cancel", cancel)
 
-    async def archive(principal: CurrentUser, **params: str) -> None:
-        who = await catalogue.viewer(principal)
-        await catalogue.transition(kind, who, params[param], "archive")
+    async def archive(who: SignedInViewer, key: Key) -> None:
+        await service.archive(who, key)
 
-    async def purge(principal: CurrentUser, **params: str) -> None:
-        who = await catalogue.viewer(principal)
-        await catalogue.purge(kind, who, params[param])
+    async def purge(who: SignedInViewer, key: Key) -> None:
+        await service.purge(who, key)
 
-    for func, verb, suffix, op, summary in (
-        (archive, "DELETE", "", "archive", f"Archive (soft-delete) a {kind.entity}"),
-        (purge, "DELETE", "/purge", "purge", f"Delete an archived {kind.entity} for good (admins)"),
+    for func, suffix, op, summary in (
+        (archive, "", "archive", f"Archive (soft-delete) a {entity}"),
+        (purge, "/purge", "purge", f"Delete an archived {entity} for good (admins)"),
     ):
-        func.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [
-                inspect.Parameter(
-                    "principal", inspect.Parameter.KEYWORD_ONLY, annotation=CurrentUser
-                ),
-                inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=str),
-            ]
-        )
+        func.__name__ = f"{entity}_{op}"
         router.add_api_route(
             f"{path}{suffix}",
             func,
-            methods=[verb],
+            methods=["DELETE"],
             status_code=status.HTTP_204_NO_CONTENT,
-            operation_id=f"{name}_{op}",
+            operation_id=f"{entity}s_{op}",
             summary=summary,
             responses=error_responses(401, 403, 404, 409),
         )

@@ -1,10 +1,10 @@
-"""The one e-mail service: SMTP when configured, otherwise the outbox collection.
+"""The mail queue seam: e-mail jobs run off the request path.
 
-Mail never goes out on the request path. A request calls `enqueue(job, ...)`; the job (which
-looks up what it needs, issues tokens and calls `send`) runs in a background task tracked by
-the queue the app lifespan owns, so a response looks and takes the same whether or not mail
-was sent. `enqueue` is the single seam a task broker (Taskiq) replaces later: jobs take plain
-arguments (addresses, ids) for that reason.
+A request calls `enqueue(job, ...)`; the job (which looks up what it needs, issues tokens and
+calls `send`) runs in a background task tracked by the queue the app lifespan owns, so a
+response looks and takes the same whether or not mail was sent. `enqueue` is the single seam
+a task broker (Taskiq) replaces later: jobs take plain arguments (addresses, ids) for that
+reason.
 """
 
 from __future__ import annotations
@@ -12,65 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Any, ParamSpec
+from typing import ParamSpec
 
-import aiosmtplib
 import structlog
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
-from app.core.config import Settings
-from app.models.email import OutboxEmail
 
 log = structlog.get_logger("app.email")
 
 P = ParamSpec("P")
-
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates" / "email"),
-    undefined=StrictUndefined,
-    autoescape=select_autoescape(["html"]),  # our .txt templates are plain text
-)
-
-
-def render(template: str, context: dict[str, Any]) -> str:
-    return _templates.get_template(f"{template}.txt").render(**context)
-
-
-async def _deliver_smtp(settings: Settings, message: EmailMessage, template: str) -> None:
-    try:
-        await aiosmtplib.send(
-            message,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            start_tls=settings.smtp_starttls,
-            timeout=15,
-        )
-        log.info("email_sent", template=template)
-    except (aiosmtplib.SMTPException, OSError) as exc:
-        log.error("email_failed", template=template, error=type(exc).__name__)
-
-
-async def send(settings: Settings, to: str, subject: str, template: str, **context: Any) -> None:
-    """Deliver a templated plain-text e-mail now (jobs call this; requests call `enqueue`).
-    Never logs the body: it carries secrets."""
-    body = render(template, context)
-    if settings.smtp_host:
-        message = EmailMessage()
-        message["From"] = settings.email_from
-        message["To"] = to
-        message["Subject"] = subject
-        message.set_content(body)
-        await _deliver_smtp(settings, message, template)
-        return
-    await OutboxEmail(to=to, subject=subject, body=body, template=template).insert()
-    log.info("email_queued_to_outbox", template=template, note="no SMTP_HOST; see email_outbox")
-
-
-# --- the queue --------------------------------------------------------------------------------
 
 
 class MailQueue:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.core.config import Settings
@@ -16,7 +16,7 @@ from app.core.security import hash_password
 from app.models.base import utcnow
 from app.models.catalogue import ItemStatus
 from app.models.event import Event, EventFormat, Venue
-from app.models.opportunity import ROLLING_SORT_DATE, Eligibility, Opportunity
+from app.models.opportunity import Eligibility, Opportunity
 from app.models.organisation import (
     Member,
     Organisation,
@@ -29,8 +29,11 @@ from app.models.organisation import (
 )
 from app.models.profile import BusinessStage, Profile, RevenueBand, Visibility
 from app.models.user import Role, User
-from app.services import catalogue, events, opportunities, reference_data
-from app.utils.text import slugify, token_set
+from app.seed import reference_data
+from app.services import events, opportunities, organisations
+from app.services.catalogue import with_derived
+from app.services.catalogue.derive import organisation_fields
+from app.utils.text import slugify
 
 CITIES = [
     # city, region, country, lat, lng, timezone, currency
@@ -107,6 +110,21 @@ async def _demo_user(local_part: str, full_name: str, role: Role, password_hash:
     return await user.insert()
 
 
+def _item_fields(
+    org: Organisation, status: ItemStatus, rng: random.Random, now: datetime, within_days: int
+) -> dict[str, Any]:
+    """What every demo item has: its organisation, status (published within the last
+    `within_days` days) and author."""
+    published = status is ItemStatus.published
+    return {
+        **organisation_fields(org),
+        "status": status,
+        "ever_published": published,
+        "published_at": now - timedelta(days=rng.randint(1, within_days)) if published else None,
+        "created_by": org.members[0].user_id,
+    }
+
+
 async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
     if await Organisation.find_all().count():
         return {"organisations": 0, "opportunities": 0, "events": 0, "profiles": 0}
@@ -140,7 +158,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             country=city[2],
             members=[Member(user_id=owner.id, role=OrgRole.owner, added_at=now)],
         )
-        org.search_tokens = token_set([org.name, org.description])
+        org = org.model_copy(update=organisations.derive(org))
         await org.insert()
         orgs.append(org)
         if i < 6:
@@ -178,21 +196,12 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             summary=summary_t.format(area_l=area.lower()),
             description=f"<p>{summary_t.format(area_l=area.lower())}</p><p>Open to founders in {city[0]}.</p>",
             type=type_slug,
-            organisation_id=org.id,
-            organisation_name=org.name,
-            organisation_slug=org.slug,
-            status=status,
-            ever_published=status is ItemStatus.published,
-            published_at=now - timedelta(days=rng.randint(1, 60))
-            if status is ItemStatus.published
-            else None,
-            created_by=org.members[0].user_id,
+            **_item_fields(org, status, rng, now, 60),
             amount_min=amount // 10 if type_slug in {"grant", "loan", "equity"} else None,
             amount_max=amount if type_slug in {"grant", "loan", "equity"} else None,
             currency=city[6] if type_slug in {"grant", "loan", "equity"} else None,
             deadline=deadline,
             rolling=rolling,
-            deadline_sort=deadline or ROLLING_SORT_DATE,
             application_url=f"https://{org.slug}.example.org/apply/{i}",
             eligibility=Eligibility(
                 industries=[slugify(area)],
@@ -206,9 +215,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             target_communities=rng.sample(communities, 1),
             featured=i % 11 == 0,
         )
-        for name, value in catalogue.search_fields(opportunities.KIND, item).items():
-            setattr(item, name, value)
-        await item.insert()
+        await with_derived(opportunities.KIND, item).insert()
         n_opportunities += 1
 
     n_events = 0
@@ -228,15 +235,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
             slug=slugify(title) + f"-{i + 1}",
             description=f"<p>{desc_t.format(area_l=area.lower())}</p>",
             type=type_slug,
-            organisation_id=org.id,
-            organisation_name=org.name,
-            organisation_slug=org.slug,
-            status=status,
-            ever_published=status is ItemStatus.published,
-            published_at=now - timedelta(days=rng.randint(1, 30))
-            if status is ItemStatus.published
-            else None,
-            created_by=org.members[0].user_id,
+            **_item_fields(org, status, rng, now, 30),
             start_at=start,
             end_at=start + timedelta(hours=rng.choice([2, 3, 8, 32])),
             timezone=city[5],
@@ -265,9 +264,7 @@ async def load_demo(settings: Settings, *, seed: int = 42) -> dict[str, int]:
         )
         if event.price == 0:
             event.currency = None
-        for name, value in catalogue.search_fields(events.KIND, event).items():
-            setattr(event, name, value)
-        await event.insert()
+        await with_derived(events.KIND, event).insert()
         n_events += 1
 
     n_profiles = 0

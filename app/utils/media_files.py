@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from app.core.exceptions import UnsupportedMedia, ValidationFailed
-from app.services.media_images import IMAGE_TYPES, reencode
+from app.utils.media_images import IMAGE_TYPES, reencode
 
 PDF_TYPE = "application/pdf"
 

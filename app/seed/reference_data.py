@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.models.reference import ReferenceKind
+from pymongo.errors import DuplicateKeyError
+
+from app.models.reference import ReferenceItem, ReferenceKind
+from app.utils.text import slugify
 
 SDGS = [
     "No Poverty",
@@ -73,8 +76,6 @@ TAGS = [
 
 
 def defaults() -> dict[ReferenceKind, list[dict[str, object]]]:
-    from app.utils.text import slugify
-
     def named(names: list[str]) -> list[dict[str, object]]:
         return [{"slug": slugify(n), "name": n, "position": i} for i, n in enumerate(names)]
 
@@ -89,3 +90,24 @@ def defaults() -> dict[ReferenceKind, list[dict[str, object]]]:
         ReferenceKind.target_communities: named(TARGET_COMMUNITIES),
         ReferenceKind.tags: named(TAGS),
     }
+
+
+async def load_reference_data() -> int:
+    """Insert missing default items; never overwrites admin edits. Returns how many were added."""
+    added = 0
+    for kind, items in defaults().items():
+        existing = {
+            d["slug"]
+            async for d in ReferenceItem.get_motor_collection().find(
+                {"kind": kind.value}, {"slug": 1}
+            )
+        }
+        for data in items:
+            if data["slug"] in existing:
+                continue
+            try:
+                await ReferenceItem(kind=kind, **data).insert()
+                added += 1
+            except DuplicateKeyError:
+                pass  # another instance seeded it first
+    return added
