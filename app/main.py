@@ -22,8 +22,9 @@ from app.core.logging import configure_logging
 from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
-from app.services import bootstrap, email
+from app.services import bootstrap
 from app.services.storage import start_storage
+from app.tasks.runtime import TaskRuntime
 
 log = structlog.get_logger("app")
 
@@ -103,7 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wait_seconds=settings.media_processing_wait_seconds,
             name="media",
         )
-        app.state.mail_queue = email.start_queue()
+        app.state.tasks = TaskRuntime(settings, role="api")
+        await app.state.tasks.start()
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             # Everything alive now (modules, app, seed data) lives as long as the process:
@@ -116,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.media_pool.close()
-            await email.stop_queue(app.state.mail_queue)  # before the database closes
+            await app.state.tasks.close()  # before the database closes
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")
