@@ -18,8 +18,8 @@ class TaskEffect(Document):
 
     `state` is `running` while a worker holds the lease (until `lease_until`), `done` after.
     A worker that dies mid-effect leaves `running` behind; once the lease has expired the
-    next attempt takes the key over. Kept until `expires_at` (TTL index; the embedded backend
-    never expires documents, so `effects.prune` also deletes them in code).
+    next attempt takes the key over. Kept until `expires_at` (TTL index; mongomock 4.3, the
+    embedded backend, also drops expired documents, when the collection is next read).
     """
 
     id: str  # type: ignore[assignment]

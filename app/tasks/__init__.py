@@ -5,7 +5,7 @@
 - `brokers.py`, `middleware.py`, `scheduler.py`  the engine's parts and the traps they close
 - `claims.py`    due work claimed in MongoDB, one conditional update per unit
 - `effects.py`   idempotent effects (unique keys, the effects ledger)
-- one module per domain (`email.py`, `maintenance.py`, …) whose tasks call services
+- one module per domain (`email.py`, …) whose tasks call services
 
 Services enqueue (`await some_task.kiq(...)`) and never wait for a task's result.
 """

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
-from taskiq import AckableMessage
+from taskiq import AckableMessage, AsyncBroker
 from taskiq.brokers.inmemory_broker import InMemoryBroker
 from taskiq.message import BrokerMessage
 from taskiq_redis import RedisStreamBroker
@@ -156,14 +156,16 @@ class StreamBroker(RedisStreamBroker):
         return Redis(connection_pool=self.connection_pool)
 
     async def startup(self) -> None:
+        if not self.is_worker_process:
+            # An API instance only adds messages: it needs no consumer group, and must start
+            # (and answer what does not enqueue) while Redis is briefly away.
+            await AsyncBroker.startup(self)
+            return
         await super().startup()
-        if self.is_worker_process:
-            self._loops = [
-                asyncio.create_task(
-                    self._every(self.poll_seconds, self.promote_due), name="promote"
-                ),
-                asyncio.create_task(self._every(self.heartbeat_every, self.heartbeat), name="beat"),
-            ]
+        self._loops = [
+            asyncio.create_task(self._every(self.poll_seconds, self.promote_due), name="promote"),
+            asyncio.create_task(self._every(self.heartbeat_every, self.heartbeat), name="beat"),
+        ]
 
     async def shutdown(self) -> None:
         for loop in self._loops:

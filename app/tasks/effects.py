@@ -101,9 +101,3 @@ async def is_done(key: str) -> bool:
     doc = await TaskEffect.get_motor_collection().find_one({"_id": key}, {"state": 1})
     return doc is not None and doc.get("state") == "done"
 
-
-async def prune() -> int:
-    """Delete ledger entries past `expires_at` (the TTL index does this on MongoDB; the
-    embedded backend never expires documents)."""
-    result = await TaskEffect.get_motor_collection().delete_many({"expires_at": {"$lte": utcnow()}})
-    return int(result.deleted_count)

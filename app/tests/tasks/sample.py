@@ -86,3 +86,10 @@ async def _work(claim: Claim) -> Any:
 async def sweep(key: str) -> None:
     await count_run("sweep", key)
     await DueQueue(collection(UNITS)).sweep(_work)
+
+
+@task("test.slow")
+async def slow(key: str, seconds: float) -> None:
+    await count_run("slow", key)
+    await asyncio.sleep(seconds)
+    await produce_once(f"slow:{key}")
