@@ -142,6 +142,11 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if "*" in self.cors_origins and self.cors_allow_credentials:

@@ -151,6 +151,13 @@ class StreamBroker(RedisStreamBroker):
         self.heartbeat_every = max(0.2, idle_timeout_seconds / 4)
         self._inflight: set[str] = set()
         self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    def stop_listening(self) -> None:
+        """End `listen` after the read in progress (at most `block_ms`). Cancelling that read
+        instead is what left upstream's idle worker hanging on SIGTERM: a blocking Redis
+        read interrupted by cancellation may never return."""
+        self._stopping = True
 
     def redis(self) -> Redis:
         return Redis(connection_pool=self.connection_pool)
@@ -227,7 +234,7 @@ class StreamBroker(RedisStreamBroker):
         dead consumers left pending longer than the idle timeout."""
         next_reclaim = 0.0
         async with self.redis() as redis:
-            while True:
+            while not self._stopping:
                 fetched: Any = await redis.xreadgroup(
                     self.consumer_group_name,
                     self.consumer_name,
@@ -238,7 +245,7 @@ class StreamBroker(RedisStreamBroker):
                 for _stream, messages in fetched or []:
                     for msg_id, fields in messages:
                         yield self._ackable(msg_id, fields)
-                if time.monotonic() < next_reclaim:
+                if self._stopping or time.monotonic() < next_reclaim:
                     continue
                 next_reclaim = time.monotonic() + self.reclaim_every
                 claimed: Any = await redis.xautoclaim(

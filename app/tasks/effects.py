@@ -100,4 +100,3 @@ async def run_once(
 async def is_done(key: str) -> bool:
     doc = await TaskEffect.get_motor_collection().find_one({"_id": key}, {"state": 1})
     return doc is not None and doc.get("state") == "done"
-

@@ -5,8 +5,8 @@ worker's own settings), and runs on the worker, never on the request path.
 
 Each enqueued job has a message key. The job's e-mail is recorded under it (`email.send`
 goes through `effects.run_once`, the outbox document carries it under a unique index), and
-a job whose e-mail already left is not run again — so a retried or redelivered job neither
-sends twice nor issues a second token for a link already mailed.
+the job itself runs once per key — so a retried, duplicated or redelivered job neither sends
+twice nor issues a second token that would retire the link already mailed.
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ def _decode(value: Any, settings: Settings) -> Any:
 
 @task("email.run_job")
 async def run_job(key: str, job: str, target: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+    """Run a job once per key. A duplicate delivered while it runs skips (the job holds the
+    `emailjob:` ledger key); after it, or after a crash that followed the send, the
+    `email:` key of its message is done and the job is not run again (no second token)."""
     if await effects.is_done(email.effect_key(key)):
         log.info("email_job_already_sent", job=job, key=key)
         return
@@ -74,11 +77,17 @@ async def run_job(key: str, job: str, target: str, args: list[Any], kwargs: dict
     if active is None:  # pragma: no cover - the receiver only runs inside a runtime
         raise RuntimeError("no task runtime")
     settings = active.settings
-    with email.job_context(key):
-        await function(
-            *[_decode(a, settings) for a in args],
-            **{k: _decode(v, settings) for k, v in kwargs.items()},
-        )
+
+    async def perform() -> None:
+        with email.job_context(key):
+            await function(
+                *[_decode(a, settings) for a in args],
+                **{k: _decode(v, settings) for k, v in kwargs.items()},
+            )
+
+    outcome = await effects.run_once(f"emailjob:{key}", perform)
+    if outcome is not effects.Outcome.PERFORMED:
+        log.info("email_job_skipped", job=job, key=key, reason=outcome.value)
 
 
 async def enqueue(key: str | None, name: str, job: Any, *args: Any, **kwargs: Any) -> None:

@@ -153,15 +153,20 @@ class TaskRuntime:
         """Stop taking work; give running tasks the grace period; cancel the rest (in-process
         they are lost, on Redis they stay pending and another worker redelivers them)."""
         grace = self.settings.task_shutdown_grace_seconds
-        self._finish.set()
-        scheduler = [t for t in self._background if t.get_name() == "task-scheduler"]
-        for task in scheduler:
-            task.cancel()
-        receivers = [t for t in self._background if t.get_name() == "task-receiver"]
-        if receivers:
-            _, stuck = await asyncio.wait(receivers, timeout=grace + 2)
-            for task in stuck:  # should not happen; never let shutdown hang on it
+        for task in self._background:
+            if task.get_name() == "task-scheduler":
                 task.cancel()
+        receivers = [t for t in self._background if t.get_name() == "task-receiver"]
+        if receivers and isinstance(self.broker, StreamBroker):
+            # Stop reading; the receiver then ends by itself once running tasks finish (it
+            # waits for them up to the grace period).
+            self.broker.stop_listening()
+            _, stuck = await asyncio.wait(receivers, timeout=self.broker.block / 1000 + grace + 1)
+            if stuck:  # never let shutdown hang on it
+                self._finish.set()
+                _, stuck = await asyncio.wait(stuck, timeout=2)
+                for task in stuck:
+                    task.cancel()
         cancelled = 0
         if isinstance(self.broker, MemoryBroker):
             cancelled = await self.broker.close(grace)
@@ -169,7 +174,9 @@ class TaskRuntime:
             cancelled = len(self.lifecycle.running)
             for task in list(self.lifecycle.running):
                 task.cancel()
-        await asyncio.gather(*self._background, *self.lifecycle.running, return_exceptions=True)
+        leftovers = [*self._background, *self.lifecycle.running]
+        if leftovers:
+            await asyncio.wait(leftovers, timeout=5)
         if cancelled:
             log.warning("tasks_cancelled_at_shutdown", tasks=cancelled)
         if self._guard_redis is not None:

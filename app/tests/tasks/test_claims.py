@@ -121,4 +121,3 @@ async def test_where_narrows_the_units() -> None:
     assert claim is not None
     assert claim.id == "r"
     assert await queue.claim(now=NOW) is None
-
