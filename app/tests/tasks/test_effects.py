@@ -80,6 +80,7 @@ async def test_a_dead_holders_expired_lease_is_taken_over() -> None:
     )
     assert await effects.run_once(key, effect) is Outcome.PERFORMED
     doc = await TaskEffect.get_motor_collection().find_one({"_id": key})
+    assert doc is not None
     assert doc["attempts"] == 2
     assert calls == [1]
 

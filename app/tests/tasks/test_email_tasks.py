@@ -61,7 +61,7 @@ def verify_args(settings: Any, to: str) -> tuple[Any, ...]:
     return (settings, to, "Confirm", "verify_email")
 
 
-CONTEXT = {"full_name": "A", "link": "https://example.org/v", "hours": 1}
+CONTEXT: dict[str, Any] = {"full_name": "A", "link": "https://example.org/v", "hours": 1}
 
 
 async def test_one_message_key_enqueued_twice_is_mailed_once(engine: Engine) -> None:
@@ -83,7 +83,7 @@ async def test_a_redelivered_job_neither_mails_nor_issues_a_token_twice(
     one token, so the link mailed stays the valid one."""
     user = await make_user(engine.settings, email="twice@example.org")
     key = uuid.uuid4().hex
-    message = {
+    message: dict[str, Any] = {
         "key": key,
         "job": "password_reset",
         "target": email_tasks.job_reference(auth.send_password_reset),

@@ -139,7 +139,7 @@ async def test_a_worker_killed_mid_task_is_replaced_and_nothing_is_produced_twic
     client = TaskRuntime(settings, role="api")  # an API instance: enqueues only
     await client.start()
     key = uuid.uuid4().hex
-    url = settings.redis_url.get_secret_value()  # type: ignore[union-attr]
+    url = settings.redis_url.get_secret_value()
     async with Redis.from_url(url) as redis:
         try:
             await sample.steps.kiq(key=key, redis_url=url, hang_at=2)
@@ -189,7 +189,7 @@ async def test_a_stopping_worker_leaves_an_unfinished_task_to_another(
     client = TaskRuntime(settings, role="api")
     await client.start()
     key = uuid.uuid4().hex
-    url = settings.redis_url.get_secret_value()  # type: ignore[union-attr]
+    url = settings.redis_url.get_secret_value()
     async with Redis.from_url(url) as redis:
         try:
             await sample.steps.kiq(key=key, redis_url=url, hang_at=1)
