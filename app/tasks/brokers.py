@@ -24,6 +24,7 @@ from typing import Any
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from taskiq import AckableMessage, AsyncBroker
 from taskiq.brokers.inmemory_broker import InMemoryBroker
 from taskiq.message import BrokerMessage
@@ -207,16 +208,18 @@ class StreamBroker(RedisStreamBroker):
         return int(renewed)
 
     async def _every(self, seconds: float, action: Callable[[], Awaitable[int]]) -> None:
+        failures = 0
         while True:
             try:
                 await action()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # Redis briefly away: try again next round
-                log.warning(
-                    "task_broker_loop_error", loop=action.__name__, error=type(exc).__name__
-                )
-            await asyncio.sleep(seconds)
+                failures = 0
+            except (RedisError, OSError) as exc:  # Redis briefly away: back off, try again
+                failures += 1
+                if failures == 1 or failures % 10 == 0:
+                    log.warning(
+                        "task_broker_loop_error", loop=action.__name__, error=type(exc).__name__
+                    )
+            await asyncio.sleep(min(30.0, seconds * 2**failures) if failures else seconds)
 
     def _ackable(self, msg_id: bytes | str, fields: dict[bytes, bytes]) -> AckableMessage:
         key = msg_id.decode() if isinstance(msg_id, bytes) else msg_id
@@ -231,7 +234,22 @@ class StreamBroker(RedisStreamBroker):
 
     async def listen(self) -> AsyncGenerator[AckableMessage, None]:
         """New messages as they come; every `reclaim_every` seconds, also the messages that
-        dead consumers left pending longer than the idle timeout."""
+        dead consumers left pending longer than the idle timeout. While Redis is away, wait
+        and reconnect (with back-off) instead of ending the worker's receiver."""
+        delay = 0.5
+        while not self._stopping:
+            try:
+                async for message in self._read():
+                    delay = 0.5
+                    yield message
+            except (RedisError, OSError) as exc:
+                log.warning("task_broker_unreachable", error=type(exc).__name__, retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _read(self) -> AsyncGenerator[AckableMessage, None]:
+        # (Re)declare the group: after a failover to an empty replica, or a flush, it is gone.
+        await self._declare_consumer_group()
         next_reclaim = 0.0
         async with self.redis() as redis:
             while not self._stopping:
@@ -281,9 +299,11 @@ class StreamBroker(RedisStreamBroker):
         """Messages not yet finished: undelivered, delivered but unacknowledged, delayed."""
         async with self.redis() as redis:
             delayed = int(await redis.zcard(self.delayed_key))
-            with contextlib.suppress(Exception):
-                groups: Any = await redis.xinfo_groups(self.queue_name)
-                for group in groups:
-                    if group["name"].decode() == self.consumer_group_name:
-                        return delayed + int(group["pending"]) + int(group.get("lag") or 0)
-            return delayed
+            groups: Any = []
+            with contextlib.suppress(RedisError):  # no stream yet
+                groups = await redis.xinfo_groups(self.queue_name)
+            for group in groups:
+                if group["name"].decode() == self.consumer_group_name:
+                    return delayed + int(group["pending"]) + int(group.get("lag") or 0)
+            # No group yet (no worker has read this stream): everything in it is waiting.
+            return delayed + int(await redis.xlen(self.queue_name))

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 import structlog
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from taskiq import ScheduledTask, ScheduleSource
 from taskiq.cli.scheduler.run import SchedulerLoop
 from taskiq.exceptions import ScheduledTaskCancelledError
@@ -58,7 +59,14 @@ class SlotGuard:
             self._local[schedule_id] = slot
             return True
         key = f"{self.prefix}:fired:{schedule_id}:{slot}"
-        won = await self.redis.set(key, b"1", nx=True, ex=max(2 * length, 120))
+        try:
+            won = await self.redis.set(key, b"1", nx=True, ex=max(2 * length, 120))
+        except (RedisError, OSError) as exc:
+            # Skip this fire: the next slot's sweep catches up on whatever is due.
+            log.warning(
+                "schedule_guard_unavailable", schedule_id=schedule_id, error=type(exc).__name__
+            )
+            return False
         return bool(won)
 
 

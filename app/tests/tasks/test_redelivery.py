@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from app.core.config import Settings
 from app.core.logging import configure_logging
@@ -253,3 +255,63 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def test_a_worker_survives_redis_restarting(tmp_path: Path) -> None:
+    """Redis goes away (a failover, a restart that lost the stream): the worker waits, then
+    reconnects, re-creates its consumer group and runs what is enqueued next."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("needs redis-server on PATH to restart a private one")
+    port = _free_port()
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(  # noqa: S603 - the system's redis-server, fixed arguments
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def ping(redis: Redis) -> None:
+        for _ in range(100):
+            try:
+                await redis.ping()
+                return
+            except (RedisError, OSError):
+                await asyncio.sleep(0.05)
+        raise AssertionError("private redis-server did not start")
+
+    server = start()
+    url = f"redis://127.0.0.1:{port}/0"
+    settings = engine_settings("redis", tmp_path, url)
+    database = await connect(settings)
+    worker = TaskRuntime(settings, role="worker", broker_options=FAST_REDIS)
+    try:
+        async with Redis.from_url(url) as probe:
+            await ping(probe)
+            await worker.start()
+            server.terminate()
+            server.wait(5)
+            await asyncio.sleep(1.0)  # the worker's reads fail meanwhile
+            server = start()
+            await ping(probe)
+            key = uuid.uuid4().hex
+            await sample.produce.kiq(key=key)
+            await asyncio.wait_for(worker.drain(), 30)
+        assert await produced(f"produce:{key}") == [f"produce:{key}"]
+        assert worker.healthy()
+    finally:
+        await worker.close()
+        database.close()
+        server.kill()
+        server.wait(5)
