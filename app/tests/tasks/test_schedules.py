@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -15,9 +16,10 @@ from taskiq.scheduler.scheduler import TaskiqScheduler
 
 from app.models.base import utcnow
 from app.tasks.registry import Schedule
+from app.tasks.runtime import TaskRuntime
 from app.tasks.scheduler import GuardedSource, SlotGuard, run_scheduler
 from app.tests.tasks import sample
-from app.tests.tasks.conftest import Engine, produced, runs
+from app.tests.tasks.conftest import Engine, engine_settings, produced, runs
 
 
 class NoGuard(SlotGuard):
@@ -125,3 +127,43 @@ def test_application_schedules_have_stable_unique_ids() -> None:
     ids = [s.schedule_id for s in SCHEDULES]
     assert len(ids) == len(set(ids))
     assert all(s.schedule_id for s in SCHEDULES)
+
+
+async def test_without_redis_the_api_process_runs_the_schedules(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from app.main import create_app
+    from app.tasks import runtime
+
+    key = uuid.uuid4().hex
+    schedule = Schedule("test.tick.lifespan", "test.tick", interval_seconds=1, kwargs={"key": key})
+    monkeypatch.setattr(runtime, "SCHEDULES", [schedule])
+    app = create_app(engine_settings("memory", tmp_path, None))
+    async with LifespanManager(app):
+        await asyncio.sleep(2.2)
+        assert len(await runs("tick", key)) >= 2
+
+
+async def test_with_redis_only_workers_run_the_schedules(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, tmp_path: Any
+) -> None:
+    from app.tasks import runtime
+
+    schedule = Schedule("test.tick.roles", "test.tick", interval_seconds=1, kwargs={"key": "x"})
+    monkeypatch.setattr(runtime, "SCHEDULES", [schedule])
+    settings = engine_settings("redis", tmp_path, redis_url)
+    api, worker = TaskRuntime(settings, role="api"), TaskRuntime(settings, role="worker")
+    assert (api.runs_tasks, worker.runs_tasks) == (False, True)
+    for one in (api, worker):
+        await one.start()
+    try:
+        names = {
+            role: {t.get_name() for t in one._background}
+            for role, one in [("api", api), ("worker", worker)]
+        }
+        assert names == {"api": set(), "worker": {"task-receiver", "task-scheduler"}}
+    finally:
+        for one in (worker, api):
+            await one.close()
