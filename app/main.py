@@ -12,7 +12,6 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
-from app import email
 from app.api.middleware import RequestContextMiddleware
 from app.api.uploads import upload_path_pattern
 from app.api.v1.router import api_router
@@ -25,6 +24,7 @@ from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
 from app.storage import start_storage
+from app.tasks.runtime import TaskRuntime
 
 log = structlog.get_logger("app")
 
@@ -99,7 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wait_seconds=settings.media_processing_wait_seconds,
             name="media",
         )
-        app.state.mail_queue = email.start_queue()
+        app.state.tasks = TaskRuntime(settings, role="api")
+        await app.state.tasks.start()
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             # Everything alive now (modules, app, seed data) lives as long as the process:
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await app.state.media_pool.close()
-            await email.stop_queue(app.state.mail_queue)  # before the database closes
+            await app.state.tasks.close()  # before the database closes
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")

@@ -98,6 +98,21 @@ class Settings(BaseSettings):
     invitation_days: int = Field(default=14, ge=1, le=90)
     invitations_per_organisation_per_day: int = Field(default=50, ge=1)
 
+    # Background tasks (app/tasks): in-process when REDIS_URL is unset; with it, the API only
+    # enqueues and `python -m app.worker` runs tasks and schedules (see docs/deployment.md).
+    redis_url: SecretStr | None = None
+    task_queue: str = Field(default="runwei:tasks", min_length=1, max_length=100)
+    task_worker_concurrency: int = Field(default=16, ge=1, le=1000)
+    # A message held by a worker that died is redelivered after this (live workers renew it).
+    task_idle_timeout_seconds: float = Field(default=300.0, ge=0.5)
+    task_retry_max_attempts: int = Field(default=5, ge=1, le=100)
+    task_retry_base_seconds: float = Field(default=2.0, gt=0)
+    task_retry_max_seconds: float = Field(default=600.0, gt=0)
+    task_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    task_stream_maxlen: int = Field(default=100_000, ge=1000)
+    task_scheduler_enabled: bool = True
+    worker_health_port: int | None = Field(default=None, ge=1, le=65535)
+
     # Bootstrap
     first_admin_email: str | None = None
     first_admin_password: SecretStr | None = None
@@ -126,6 +141,11 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:

@@ -3,7 +3,16 @@
 Services call `enqueue(name, job, ...)` on the request path and `send(...)` inside jobs.
 """
 
-from app.email.delivery import render, send
-from app.email.queue import MailQueue, drain, enqueue, start_queue, stop_queue
+from app.email.delivery import DeliveryFailed, effect_key, job_context, render, send
+from app.email.queue import drain, enqueue, enqueue_once
 
-__all__ = ["MailQueue", "drain", "enqueue", "render", "send", "start_queue", "stop_queue"]
+__all__ = [
+    "DeliveryFailed",
+    "drain",
+    "effect_key",
+    "enqueue",
+    "enqueue_once",
+    "job_context",
+    "render",
+    "send",
+]

@@ -1,8 +1,14 @@
 """Delivery: render a template and send it by SMTP when configured, otherwise into the
-outbox collection (the embedded default)."""
+outbox collection (the embedded default). Inside a job, `send` is idempotent per message
+key: a retried or redelivered job does not mail twice."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -13,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.core.config import Settings
 from app.models.email import OutboxEmail
+from app.tasks import effects
 
 log = structlog.get_logger("app.email")
 
@@ -25,6 +32,10 @@ _templates = Environment(
 
 def render(template: str, context: dict[str, Any]) -> str:
     return _templates.get_template(f"{template}.txt").render(**context)
+
+
+class DeliveryFailed(Exception):
+    """The mail relay refused or was unreachable: the job fails and is retried."""
 
 
 async def _deliver_smtp(settings: Settings, message: EmailMessage, template: str) -> None:
@@ -41,19 +52,65 @@ async def _deliver_smtp(settings: Settings, message: EmailMessage, template: str
         log.info("email_sent", template=template)
     except (aiosmtplib.SMTPException, OSError) as exc:
         log.error("email_failed", template=template, error=type(exc).__name__)
+        raise DeliveryFailed(type(exc).__name__) from None  # the reply may quote secrets
+
+
+@dataclass(slots=True)
+class _Job:
+    key: str
+    sent: int = 0
+
+
+_job: ContextVar[_Job | None] = ContextVar("email_job", default=None)
+
+
+@contextmanager
+def job_context(key: str) -> Iterator[None]:
+    """E-mails sent inside are keyed by `key` (then `key:2`, `key:3`… for more than one)."""
+    token = _job.set(_Job(key))
+    try:
+        yield
+    finally:
+        _job.reset(token)
+
+
+def effect_key(message_key: str) -> str:
+    return f"email:{message_key}"
+
+
+def _next_message_key() -> str:
+    job = _job.get()
+    if job is None:  # sent outside a job (a script): a fresh key
+        return uuid.uuid4().hex
+    job.sent += 1
+    return job.key if job.sent == 1 else f"{job.key}:{job.sent}"
 
 
 async def send(settings: Settings, to: str, subject: str, template: str, **context: Any) -> None:
-    """Deliver a templated plain-text e-mail now (jobs call this; requests call `enqueue`).
-    Never logs the body: it carries secrets."""
+    """Deliver a templated plain-text e-mail now (jobs call this; requests call `enqueue`),
+    once per message key. Never logs the body: it carries secrets."""
     body = render(template, context)
+    key = _next_message_key()
     if settings.smtp_host:
         message = EmailMessage()
         message["From"] = settings.email_from
         message["To"] = to
         message["Subject"] = subject
+        # Stable across retries: if a crash makes us send twice, mailboxes fold the copies.
+        message["Message-ID"] = f"<{key}@{settings.jwt_issuer}>"
         message.set_content(body)
-        await _deliver_smtp(settings, message, template)
-        return
-    await OutboxEmail(to=to, subject=subject, body=body, template=template).insert()
-    log.info("email_queued_to_outbox", template=template, note="no SMTP_HOST; see email_outbox")
+
+        async def deliver() -> None:
+            await _deliver_smtp(settings, message, template)
+
+    else:
+
+        async def deliver() -> None:
+            outbox = OutboxEmail(
+                to=to, subject=subject, body=body, template=template, message_key=key
+            )
+            if await effects.insert_once(outbox):
+                log.info("email_queued_to_outbox", template=template, note="no SMTP_HOST")
+
+    if await effects.run_once(effect_key(key), deliver) is not effects.Outcome.PERFORMED:
+        log.info("email_already_sent", template=template)

@@ -13,6 +13,7 @@ from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.profile import Profile
 from app.models.reference import ReferenceItem
+from app.models.task import TaskEffect
 from app.models.user import AdminRoster, Role, User
 
 DOCUMENT_MODELS: list[type[Document]] = [
@@ -35,6 +36,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     OpportunityView,
     Rsvp,
     Media,
+    TaskEffect,
 ]
 
 __all__ = [
@@ -58,5 +60,6 @@ __all__ = [
     "RevokedToken",
     "Role",
     "Rsvp",
+    "TaskEffect",
     "User",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from beanie import Document
@@ -16,8 +17,14 @@ class OutboxEmail(Document):
     subject: str
     body: str
     template: str
+    # One document per message, however often its job runs (documents from before the key
+    # existed lack the field: the index is sparse).
+    message_key: str = Field(default_factory=lambda: uuid.uuid4().hex)
     created_at: datetime = Field(default_factory=utcnow)
 
     class Settings:
         name = "email_outbox"
-        indexes = [IndexModel([("to", 1), ("created_at", -1)], name="to_created")]
+        indexes = [
+            IndexModel([("to", 1), ("created_at", -1)], name="to_created"),
+            IndexModel([("message_key", 1)], unique=True, sparse=True, name="message_key"),
+        ]

@@ -14,6 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from app.core.config import Settings
 from app.main import create_app
 from app.tests import factories
+from app.tests.redis_server import redis_url  # noqa: F401 - a session fixture
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -21,6 +22,8 @@ def make_settings(**overrides: Any) -> Settings:
         "environment": "test",
         "seed_demo_data": False,
         "mongodb_url": None,
+        "redis_url": None,  # tasks in-process; job tests use the `redis_url` fixture
+        "task_retry_base_seconds": 0.05,  # same back-off code, shorter delays
         # Cheaper argon2 than production (19 MiB) so the suite stays fast; same code path.
         "password_hash_memory_kib": 1024,
         "password_hash_rounds": 1,

@@ -1,5 +1,6 @@
-"""The e-mail queue: jobs run off the request path, failures are logged, the lifespan drains
-or cancels them at shutdown."""
+"""The e-mail seam on the task engine: jobs run off the request path as tasks, failures are
+logged (type, not message) and retried, the lifespan lets running jobs finish or cancels
+them at shutdown. (Was the in-process MailQueue before the engine; same properties.)"""
 
 from __future__ import annotations
 
@@ -14,81 +15,104 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from app import email
-from app.email import MailQueue
 from app.main import create_app
 from app.models.email import OutboxEmail
 from app.tests.conftest import make_settings
 from app.tests.factories import make_user
 
+# Jobs are module-level functions (they travel to the worker by name).
+DONE: list[str] = []
+
+
+async def broken() -> None:
+    raise RuntimeError("smtp-password-hunter2")
+
+
+async def fine() -> None:
+    DONE.append("fine")
+
+
+async def inner() -> None:
+    await asyncio.sleep(0.01)
+    DONE.append("inner")
+
+
+async def outer() -> None:
+    await email.enqueue("inner", inner)
+
+
+async def record(value: str) -> None:
+    DONE.append(value)
+
+
+async def quick() -> None:
+    await asyncio.sleep(0.01)
+    DONE.append("quick")
+
+
+async def stuck() -> None:
+    await asyncio.sleep(3600)
+    DONE.append("stuck")
+
+
+async def late_mail(to: str) -> None:
+    await asyncio.sleep(0.2)
+    await email.send(
+        make_settings(), to, "Late", "verify_email", full_name="L", link="https://e.org", hours=1
+    )
+
+
+@pytest.fixture(autouse=True)
+def _clear() -> None:
+    DONE.clear()
+
 
 async def test_failed_job_is_logged_without_its_message_and_others_still_run(
     app: FastAPI, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    done: list[str] = []
-
-    async def broken() -> None:
-        raise RuntimeError("smtp-password-hunter2")
-
-    async def fine() -> None:
-        done.append("fine")
-
     await email.enqueue("broken", broken)
     await email.enqueue("fine", fine)
     await email.drain()
-    assert done == ["fine"]
+    assert DONE == ["fine"]
     err = capfd.readouterr().err
-    assert "email_job_failed" in err
+    assert "task_done" in err
     assert "RuntimeError" in err
     assert "hunter2" not in err
 
 
 async def test_drain_waits_for_jobs_that_jobs_enqueue(app: FastAPI) -> None:
-    done: list[str] = []
-
-    async def inner() -> None:
-        await asyncio.sleep(0.01)
-        done.append("inner")
-
-    async def outer() -> None:
-        await email.enqueue("inner", inner)
-
     await email.enqueue("outer", outer)
     await email.drain()
-    assert done == ["inner"]
+    assert DONE == ["inner"]
 
 
 async def test_without_a_running_app_jobs_run_at_once() -> None:
-    done: list[str] = []
-
-    async def job(value: str) -> None:
-        done.append(value)
-
-    await email.enqueue("job", job, "now")
-    assert done == ["now"]
+    await email.enqueue("job", record, "now")
+    assert DONE == ["now"]
 
 
-async def test_close_awaits_quick_jobs_and_cancels_slow_ones(
-    capfd: pytest.CaptureFixture[str],
+async def test_a_job_must_be_importable_by_the_worker(app: FastAPI) -> None:
+    async def closure() -> None:
+        pass
+
+    with pytest.raises(TypeError, match="module-level"):
+        await email.enqueue("closure", closure)
+
+
+async def test_shutdown_awaits_quick_jobs_and_cancels_slow_ones(
+    tmp_path: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    queue = MailQueue()
-    finished: list[str] = []
-
-    async def quick() -> None:
-        await asyncio.sleep(0.01)
-        finished.append("quick")
-
-    async def stuck() -> None:
-        await asyncio.sleep(3600)
-        finished.append("stuck")
-
-    queue.submit("quick", quick())
-    queue.submit("stuck", stuck())
-    started = time.perf_counter()
-    await queue.close(grace_seconds=0.2)
+    settings = make_settings(storage_local_dir=str(tmp_path), task_shutdown_grace_seconds=0.2)
+    app = create_app(settings)
+    async with LifespanManager(app):
+        await email.enqueue("quick", quick)
+        await email.enqueue("stuck", stuck)
+        await asyncio.sleep(0)
+        started = time.perf_counter()
     assert time.perf_counter() - started < 2
-    assert finished == ["quick"]
-    assert queue.pending == 0
-    assert "email_jobs_cancelled" in capfd.readouterr().err
+    assert DONE == ["quick"]
+    assert app.state.tasks.pending == 0
+    assert "tasks_cancelled_at_shutdown" in capfd.readouterr().err
 
 
 async def test_lifespan_shutdown_finishes_queued_mail(tmp_path: Any) -> None:
@@ -96,24 +120,11 @@ async def test_lifespan_shutdown_finishes_queued_mail(tmp_path: Any) -> None:
     the database closes."""
     settings = make_settings(storage_local_dir=str(tmp_path))
     app = create_app(settings)
-
-    async def slow_mail() -> None:
-        await asyncio.sleep(0.2)
-        await email.send(
-            settings,
-            "late@example.org",
-            "Late",
-            "verify_email",
-            full_name="L",
-            link="https://example.org",
-            hours=1,
-        )
-
     async with LifespanManager(app):
-        await email.enqueue("slow", slow_mail)
-        assert app.state.mail_queue.pending == 1
+        await email.enqueue("slow", late_mail, "late@example.org")
+        assert app.state.tasks.pending == 1
         collection = OutboxEmail.get_motor_collection()
-    assert app.state.mail_queue.pending == 0
+    assert app.state.tasks.pending == 0
     assert await collection.count_documents({"to": "late@example.org"}) == 1
 
 
@@ -145,9 +156,9 @@ async def test_request_does_not_wait_for_the_mail_server(tmp_path: Any) -> None:
             assert response.status_code == 202
             assert elapsed < 5  # the relay never answers: the job waits, not the request
             await asyncio.sleep(0.05)
-            assert app.state.mail_queue.pending == 1
-            relay.close()  # the relay goes away: the job fails, is logged, and the queue empties
+            assert app.state.tasks.pending == 1
+            relay.close()  # the relay goes away: the job fails, is retried, gives up, logged
             await asyncio.wait_for(email.drain(), timeout=20)
-            assert app.state.mail_queue.pending == 0
+            assert app.state.tasks.pending == 0
     finally:
         relay.close()
