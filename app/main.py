@@ -13,13 +13,13 @@ from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import build_openapi
 from app.api.uploads import upload_path_pattern
 from app.api.v1.router import api_router
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
 from app.core.exceptions import register_exception_handlers
 from app.core.logging import configure_logging
-from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap

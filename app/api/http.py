@@ -20,6 +20,12 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_for(version)
 
 
+def no_store(response: Response) -> None:
+    """Responses carrying credentials (token pairs) must not be stored by any cache."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
 def set_created(response: Response, location: str, version: int | None = None) -> None:
     """A 201's `Location` (and `ETag` when the resource is versioned)."""
     response.headers["Location"] = location

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     jwt_audience: str = "runwei-spa"
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_days: int = Field(default=7, ge=1, le=90)
+    # Presenting a just-rotated refresh token within this many seconds (two tabs refreshing
+    # at once) gets a sibling pair of the same session; later, it revokes the session.
+    refresh_reuse_grace_seconds: int = Field(default=30, ge=0, le=300)
     email_token_hours: int = Field(default=48, ge=1)
     reset_token_minutes: int = Field(default=60, ge=5)
     # Login throttling (no hard lockout): see app/services/login_throttle.py
@@ -75,6 +78,7 @@ class Settings(BaseSettings):
     body_drain_bytes: int = Field(default=32 * 1024 * 1024, ge=0)
     body_drain_seconds: float = Field(default=10.0, ge=0, le=120)
     public_base_url: str = "http://127.0.0.1:8000"
+    api_contact_email: str = "api@runwei.example"
     frontend_url: str = "http://localhost:5173"
 
     # Rate limits (slowapi / limits notation)

@@ -7,12 +7,18 @@ singleton; `configure_limiter` points it at the storage and limits of the runnin
 from __future__ import annotations
 
 import ipaddress
+import math
+import time
 from collections.abc import Callable
+from typing import Any
 
+import structlog
+from limits import RateLimitItem
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from slowapi import Limiter
 from starlette.requests import Request
+from starlette.responses import Response
 
 from app.core.config import Settings
 
@@ -84,7 +90,54 @@ def client_ip(request: Request) -> str:
     return cached
 
 
-limiter = Limiter(key_func=client_ip, headers_enabled=True, storage_uri="memory://")
+log = structlog.get_logger("app.ratelimit")
+
+# The IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-07): integers,
+# `RateLimit-Reset` in delta-seconds; `Retry-After` (delta-seconds) on the 429 only.
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+POLICY_HEADER = "RateLimit-Policy"
+
+
+def rate_limit_headers(limit: RateLimitItem, reset_at: float, remaining: int) -> dict[str, str]:
+    reset = max(0, math.ceil(reset_at - time.time()))
+    return {
+        "RateLimit-Limit": str(limit.amount),
+        "RateLimit-Remaining": str(max(0, remaining)),
+        "RateLimit-Reset": str(reset),
+        POLICY_HEADER: f"{limit.amount};w={limit.get_expiry()}",
+    }
+
+
+class RunweiLimiter(Limiter):
+    """slowapi with the IETF draft's header fields instead of its `X-RateLimit-*` (whose
+    reset is a fractional epoch) and without `Retry-After` on successful responses."""
+
+    def _inject_headers(
+        self, response: Response, current_limit: tuple[RateLimitItem, list[str]] | Any
+    ) -> Response:
+        if not (self.enabled and self._headers_enabled and current_limit is not None):
+            return response
+        limit, args = current_limit
+        try:
+            reset_at, remaining = self.limiter.get_window_stats(limit, *args)
+        except Exception as exc:  # storage unreachable: the headers are best effort
+            log.warning("rate_limit_headers_failed", error=type(exc).__name__)
+            return response
+        headers = rate_limit_headers(limit, reset_at, remaining)
+        for name, value in headers.items():
+            response.headers[name] = value
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, int(headers["RateLimit-Reset"])))
+        return response
+
+
+limiter = RunweiLimiter(key_func=client_ip, headers_enabled=True, storage_uri="memory://")
+
+
+def is_rate_limited(endpoint: Callable[..., Any]) -> bool:
+    """Whether slowapi limits this endpoint (its headers are then declared in the spec)."""
+    name = f"{endpoint.__module__}.{endpoint.__name__}"
+    return name in limiter._route_limits or name in limiter._dynamic_route_limits
 
 
 def configure_limiter(settings: Settings) -> Limiter:

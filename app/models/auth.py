@@ -18,6 +18,9 @@ class AuthSession(Document):
     id: str  # type: ignore[assignment]
     user_id: PydanticObjectId
     refresh_jti: str
+    # The jti the last rotation retired: presenting it within the reuse grace window gets
+    # a sibling pair (concurrent refreshes from two tabs); later, it revokes the session.
+    previous_jti: str | None = None
     revoked: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     rotated_at: datetime | None = None

@@ -2,35 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldIssue(_Detail):
+    """A problem with one input: where (`["body", "email"]`, `["query", "limit"]`), what."""
+
+    loc: list[str] = Field(
+        max_length=32, description="Where: body, query, path or header, then names."
+    )
+    msg: str = Field(max_length=2000)
+    type: str | None = Field(default=None, max_length=100, description="Kind of problem.")
+    input: str | None = Field(default=None, max_length=200, description="The refused value.")
+
+
+class TransitionDetail(_Detail):
+    """A workflow transition the item's status does not allow (INVALID_TRANSITION)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", max_length=40, description="The item's status.")
+    action: str = Field(max_length=40, description="The transition asked for.")
+
+
+class ThrottleDetail(_Detail):
+    """A login back-off (LOGIN_THROTTLED): when this client may try again."""
+
+    unlock_at: datetime = Field(description="ISO 8601 UTC, e.g. 2026-05-01T09:30:00Z.")
+    retry_after: int = Field(ge=1, le=86400, description="Seconds; also in `Retry-After`.")
+
+
+class StatusDetail(_Detail):
+    """The state that conflicts with the request (e.g. INVITATION_NOT_PENDING)."""
+
+    status: str = Field(max_length=40)
+
+
+class FileTypeDetail(_Detail):
+    """The type found in an uploaded file's bytes (UNSUPPORTED_FILE_TYPE)."""
+
+    detected: str | None = Field(max_length=100)
+
+
+class ImageBudgetDetail(_Detail):
+    """An image too large to decode safely (IMAGE_TOO_LARGE)."""
+
+    width: int = Field(ge=0)
+    height: int = Field(ge=0)
+    max_pixels: int = Field(ge=0)
+    decode_bytes: int = Field(ge=0)
+    max_decode_bytes: int = Field(ge=0)
+
+
+ErrorDetailItem = (
+    FieldIssue
+    | TransitionDetail
+    | ThrottleDetail
+    | StatusDetail
+    | FileTypeDetail
+    | ImageBudgetDetail
+)
+
+
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable UPPER_SNAKE code a client can switch on.")
-    message: str
-    details: list[Any] = Field(default_factory=list)
+    code: str = Field(
+        max_length=64,
+        pattern=r"^[A-Z][A-Z0-9_]+$",
+        description="Stable UPPER_SNAKE code a client can switch on.",
+    )
+    message: str = Field(max_length=2000, description="For people; may change.")
+    details: list[ErrorDetailItem] = Field(default_factory=list, max_length=1000)
 
 
 class ErrorResponse(BaseModel):
     """The shape of every error response."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "error": {
-                    "code": "NOT_FOUND",
-                    "message": "The resource was not found.",
-                    "details": [],
-                },
-                "request_id": "6f1c2b7e0d9a4c3b",
-            }
-        }
-    )
-
     error: ErrorDetail
-    request_id: str | None = None
+    request_id: str | None = Field(
+        default=None, max_length=64, description="Also in the `X-Request-ID` header."
+    )
 
 
 class InputModel(BaseModel):
@@ -61,22 +119,53 @@ class Message(BaseModel):
     message: str
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` for the given status codes, all with the common error schema."""
-    descriptions = {
-        400: "Bad request",
-        401: "Not authenticated",
-        403: "Forbidden",
-        404: "Not found",
-        409: "Conflict",
-        412: "Precondition failed",
-        413: "Payload too large",
-        415: "Unsupported media type",
-        422: "Validation error",
-        429: "Rate limited",
-        503: "Service unavailable",
-    }
+ERROR_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Payload too large",
+    415: "Unsupported media type",
+    422: "Validation error",
+    429: "Rate limited",
+    500: "Unexpected error",
+    503: "Service unavailable",
+}
+
+
+def error_example(code: str, message: str | None = None) -> dict[str, Any]:
+    """An OpenAPI example of the error shape with `code`."""
+    text = message or code.replace("_", " ").capitalize() + "."
     return {
-        code: {"model": ErrorResponse, "description": descriptions.get(code, "Error")}
-        for code in codes
+        "summary": code,
+        "value": {
+            "error": {"code": code, "message": text, "details": []},
+            "request_id": "6f1c2b7e0d9a4c3b9e8f7a6b5c4d3e2f",
+        },
     }
+
+
+def error_responses(
+    *statuses: int, codes: Mapping[int, Iterable[str]] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for the given statuses, all with the common error schema.
+
+    `codes` names the error codes a status really answers with on this route (examples in
+    the spec); statuses without them get the usual ones (`app/api/openapi_contract.py`).
+    """
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        response: dict[str, Any] = {
+            "model": ErrorResponse,
+            "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+        }
+        if codes and status in codes:
+            examples = {code: error_example(code) for code in codes[status]}
+            response["content"] = {"application/json": {"examples": examples}}
+        responses[status] = response
+    for status in codes or {}:
+        if status not in responses:
+            raise ValueError(f"codes for {status}, which is not among the statuses")
+    return responses

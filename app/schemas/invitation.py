@@ -4,27 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, Field
 
 from app.core.pagination import Page
 from app.models.invitation import Invitation, InvitationStatus
 from app.models.organisation import OrgRole
 from app.schemas.common import InputModel
 from app.schemas.query import PageQuery
-from app.schemas.user import normalise_email
+from app.schemas.validators import Email
 
 
 class InvitationCreate(InputModel):
-    email: EmailStr = Field(max_length=254)
+    email: Email
     role: OrgRole = Field(
         default=OrgRole.editor,
         description="The role the invited person gets when they accept (owner or editor).",
     )
-
-    @field_validator("email")
-    @classmethod
-    def _normalise(cls, value: str) -> str:
-        return normalise_email(value)
 
 
 class InvitedOrganisation(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.pagination import Page
 from app.models.organisation import (
@@ -18,7 +18,7 @@ from app.models.organisation import (
 )
 from app.schemas.common import InputModel, PatchModel
 from app.schemas.query import PageQuery, QueryError, coded
-from app.schemas.validators import CountryCode, Slug, Url
+from app.schemas.validators import CountryCode, Email, Slug, Url
 from app.utils.text import tokens
 
 
@@ -93,7 +93,7 @@ class OrganisationUpdate(PatchModel):
 
 class PartnerContactSchema(InputModel):
     name: str = Field(min_length=1, max_length=120)
-    email: EmailStr
+    email: Email
     phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+() .-]{5,40}$")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pycountry
-from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, TypeAdapter
+from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, HttpUrl, TypeAdapter
 
 from app.utils.text import slugify
 
@@ -64,8 +64,26 @@ def _url(value: str) -> str:
     return str(_HTTP_URL.validate_python(value))
 
 
-CountryCode = Annotated[str, AfterValidator(_country)]
-CurrencyCode = Annotated[str, AfterValidator(_currency)]
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+CountryCode = Annotated[
+    str,
+    Field(min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2."),
+    AfterValidator(_country),
+]
+CurrencyCode = Annotated[
+    str,
+    Field(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$", description="ISO 4217."),
+    AfterValidator(_currency),
+]
+# The one e-mail rule, for every route and setting that takes an address (sign-up, both
+# logins, invitations, partner contacts, FIRST_ADMIN_EMAIL): a deliverable-looking address
+# (special-use domains such as .local and .test are refused; the demo data uses
+# runwei.example), at most 254 characters, compared in lower case.
+Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(normalise_email)]
+EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]
 Slug = Annotated[str, Field(min_length=1, max_length=80), AfterValidator(_slug)]

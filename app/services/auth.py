@@ -141,8 +141,8 @@ async def refresh(settings: Settings, token: str) -> TokenPair:
     claims = _decode_refresh(settings, token)
     if await sessions.is_revoked(claims.jti, claims.sid):
         raise invalid_token("The token has been revoked.")
-    new_jti, ok = await sessions.rotate(settings, claims.sid, claims.jti)
-    if not ok:
+    rotation = await sessions.rotate(settings, claims.sid, claims.jti)
+    if rotation is None:
         if await sessions.session_exists(claims.sid):
             # A rotated refresh token came back: assume it was stolen; end the whole session.
             await sessions.revoke(settings, claims.sid, reason="refresh_token_reuse")
@@ -152,7 +152,7 @@ async def refresh(settings: Settings, token: str) -> TokenPair:
     if user is None or not user.is_active:
         await sessions.revoke(settings, claims.sid, reason="user_inactive")
         raise invalid_token()
-    pair, _ = sessions.issue_pair(settings, user, claims.sid, new_jti)
+    pair, _ = sessions.issue_pair(settings, user, claims.sid, rotation.jti)
     return pair
 
 

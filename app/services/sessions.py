@@ -7,6 +7,7 @@ dies at once; authenticating a request is one indexed `_id $in [jti, sid]` looku
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
@@ -81,25 +82,56 @@ async def start(settings: Settings, user: User) -> TokenPair:
     return pair
 
 
-async def rotate(settings: Settings, sid: str, presented_jti: str) -> tuple[str, bool]:
-    """Atomically swap the session's current refresh jti. Returns (new jti, ok).
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """The refresh jti to issue, and whether it is a sibling of a concurrent rotation."""
 
-    `ok` is False when the presented token is not the current one: a replay of a rotated
-    token, which the caller treats as theft and answers by revoking the whole session.
+    jti: str
+    sibling: bool = False
+
+
+async def rotate(settings: Settings, sid: str, presented_jti: str) -> Rotation | None:
+    """Atomically swap the session's current refresh jti for a new one.
+
+    Within REFRESH_REUSE_GRACE_SECONDS of a rotation, presenting the token it retired (two
+    tabs, or a double-firing effect, refreshing with the same token at once) returns the
+    jti that rotation issued: the late caller gets a sibling pair of the same session
+    instead of ending it. None when the token is neither current nor just retired: a
+    replay, which the caller treats as theft and answers by revoking the whole session.
     """
     new_jti = new_token_id()
     now = utcnow()
-    updated = await AuthSession.get_motor_collection().find_one_and_update(
+    collection = AuthSession.get_motor_collection()
+    updated = await collection.find_one_and_update(
         {"_id": sid, "refresh_jti": presented_jti, "revoked": False, "expires_at": {"$gt": now}},
         {
             "$set": {
                 "refresh_jti": new_jti,
+                "previous_jti": presented_jti,
                 "rotated_at": now,
                 "expires_at": now + timedelta(days=settings.refresh_token_days),
             }
         },
     )
-    return new_jti, updated is not None
+    if updated is not None:
+        return Rotation(new_jti)
+    grace = settings.refresh_reuse_grace_seconds
+    if grace <= 0:
+        return None
+    sibling = await collection.find_one(
+        {
+            "_id": sid,
+            "previous_jti": presented_jti,
+            "rotated_at": {"$gt": now - timedelta(seconds=grace)},
+            "revoked": False,
+            "expires_at": {"$gt": now},
+        },
+        {"refresh_jti": 1},
+    )
+    if sibling is None:
+        return None
+    log.info("refresh_token_grace", session_id=sid)
+    return Rotation(str(sibling["refresh_jti"]), sibling=True)
 
 
 async def revoke(settings: Settings, sid: str, reason: str) -> None:

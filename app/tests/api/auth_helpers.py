@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from httpx import AsyncClient
 
 from app import email
+from app.models.auth import AuthSession
+from app.models.base import utcnow
 from app.models.email import OutboxEmail
 
 PASSWORD = "a-long-enough-secret-42"
@@ -47,3 +50,12 @@ async def token_pair(client: AsyncClient) -> dict[str, str]:
     assert response.status_code == 200
     pair: dict[str, str] = response.json()
     return pair
+
+
+async def backdate_rotation(seconds: int) -> None:
+    """Move every session's last rotation `seconds` into the past (the clock, not the data:
+    what a replay `seconds` after the rotation would see)."""
+    await AuthSession.get_motor_collection().update_many(
+        {"rotated_at": {"$ne": None}},
+        {"$set": {"rotated_at": utcnow() - timedelta(seconds=seconds)}},
+    )

@@ -15,7 +15,14 @@ from app.core.config import Settings
 from app.core.security import TokenType, create_token
 from app.models.auth import LoginThrottle
 from app.models.user import User
-from app.tests.api.auth_helpers import PASSWORD, bearer, login, register, token_pair
+from app.tests.api.auth_helpers import (
+    PASSWORD,
+    backdate_rotation,
+    bearer,
+    login,
+    register,
+    token_pair,
+)
 from app.tests.errors import assert_error
 
 # --- register -------------------------------------------------------------------------------
@@ -217,7 +224,9 @@ async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> 
     assert (
         await client.get("/api/v1/users/me", headers=bearer(rotated["access_token"]))
     ).status_code == 200
-    # Replay of the old refresh token: refused, and the whole session dies.
+    # Replay of the old refresh token after the reuse grace window: refused, and the whole
+    # session dies (within the window it is two tabs: tests/api/test_token_rotation.py).
+    await backdate_rotation(seconds=31)
     replay = await client.post(
         "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
     )

@@ -2,14 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response, status
 
 from app.api.deps import CurrentUser, SettingsDep
+from app.api.http import no_store, set_created
+from app.api.openapi_contract import NO_STORE
 from app.api.routing import StrictRoute
 from app.core.ratelimit import client_ip, limit_from_settings, limiter
 from app.schemas.auth import (
     EmailRequest,
+    LoginForm,
     LoginJSON,
     LogoutRequest,
     RefreshRequest,
@@ -25,61 +27,80 @@ router = APIRouter(prefix="/auth", tags=["auth"], route_class=StrictRoute)
 
 # Both login routes draw on one per-IP budget (a slowapi shared limit).
 login_limit = limiter.shared_limit(limit_from_settings("rate_limit_login"), scope="auth_login")
+LOGIN_ERRORS = error_responses(
+    401,
+    403,
+    429,
+    codes={
+        401: ["INVALID_CREDENTIALS"],
+        403: ["ACCOUNT_DISABLED", "PASSWORD_RESET_REQUIRED"],
+        429: ["LOGIN_THROTTLED", "RATE_LIMITED"],
+    },
+)
+ACCEPTED = {202: {"description": "Accepted: queued; the same answer for every address."}}
 
 
 @router.post(
     "/register",
     operation_id="auth_register",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 429),
+    responses=error_responses(409, 422, codes={409: ["EMAIL_TAKEN"], 422: ["WEAK_PASSWORD"]}),
 )
 @limiter.limit(limit_from_settings("rate_limit_register"))
 async def register(
     request: Request, response: Response, body: UserCreate, settings: SettingsDep
 ) -> UserRead:
-    return UserRead.from_doc(await auth_service.register(settings, body))
+    """Create an entrepreneur account and e-mail a verification link. `Location` is
+    `/users/me`, the account as its owner reads it once logged in."""
+    user = UserRead.from_doc(await auth_service.register(settings, body))
+    set_created(response, "/api/v1/users/me")
+    return user
 
 
-@router.post(
-    "/login",
-    operation_id="auth_login",
-    responses=error_responses(401, 403, 429),
-)
+@router.post("/login", operation_id="auth_login", responses=LOGIN_ERRORS, openapi_extra=NO_STORE)
 @login_limit
 async def login(
     request: Request,
     response: Response,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     settings: SettingsDep,
 ) -> TokenPair:
     """OAuth2 password form (`username` is the e-mail), as Swagger's Authorize sends it.
     Repeated failures are throttled per (account, client IP) and per account: 429
     `LOGIN_THROTTLED` with `Retry-After` and `unlock_at`."""
+    no_store(response)
     return await auth_service.login(settings, form.username, form.password, client_ip(request))
 
 
 @router.post(
     "/login/json",
     operation_id="auth_login_json",
-    responses=error_responses(401, 403, 429),
+    responses=LOGIN_ERRORS,
+    openapi_extra=NO_STORE,
 )
 @login_limit
 async def login_json(
     request: Request, response: Response, body: LoginJSON, settings: SettingsDep
 ) -> TokenPair:
     """The same login as `/auth/login` (same throttling, same per-IP budget), as JSON."""
+    no_store(response)
     return await auth_service.login(settings, body.email, body.password, client_ip(request))
 
 
 @router.post(
     "/refresh",
     operation_id="auth_refresh",
-    responses=error_responses(401, 429),
+    responses=error_responses(401, 429, codes={401: ["INVALID_TOKEN"]}),
+    openapi_extra=NO_STORE,
 )
 @limiter.limit(limit_from_settings("rate_limit_refresh"))
 async def refresh(
     request: Request, response: Response, body: RefreshRequest, settings: SettingsDep
 ) -> TokenPair:
+    """Trade a refresh token for a new pair; the old one stops working (rotation). Two
+    tabs refreshing with the same token within REFRESH_REUSE_GRACE_SECONDS both get a
+    pair of the same session; a rotated token presented later ends the whole session."""
+    no_store(response)
     return await auth_service.refresh(settings, body.refresh_token)
 
 
@@ -87,11 +108,12 @@ async def refresh(
     "/logout",
     operation_id="auth_logout",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401),
+    responses=error_responses(401, codes={401: ["NOT_AUTHENTICATED", "INVALID_TOKEN"]}),
 )
 async def logout(
     principal: CurrentUser, settings: SettingsDep, body: LogoutRequest | None = None
 ) -> None:
+    """End this session (every token of this login); with `refresh_token`, that one's too."""
     await auth_service.logout(settings, principal, body.refresh_token if body else None)
 
 
@@ -99,23 +121,27 @@ async def logout(
     "/forgot-password",
     operation_id="auth_forgot_password",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(429),
+    response_class=Response,
+    responses={**ACCEPTED, **error_responses(429)},
 )
 @limiter.limit(limit_from_settings("rate_limit_forgot_password"))
 async def forgot_password(
     request: Request, response: Response, body: EmailRequest, settings: SettingsDep
-) -> None:
-    """Always 202 with the same body, whether or not the address has an account: the
-    e-mail is queued and sent off the request path."""
+) -> Response:
+    """Always 202 with no body, whether or not the address has an account: the e-mail is
+    queued and sent off the request path."""
     await auth_service.forgot_password(settings, body.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post(
     "/reset-password",
     operation_id="auth_reset_password",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(422, codes={422: ["INVALID_TOKEN", "WEAK_PASSWORD"]}),
 )
 async def reset_password(body: ResetPasswordRequest, settings: SettingsDep) -> None:
+    """Set a new password with the token from the reset e-mail; ends every session."""
     await auth_service.reset_password(settings, body.token, body.new_password)
 
 
@@ -123,8 +149,10 @@ async def reset_password(body: ResetPasswordRequest, settings: SettingsDep) -> N
     "/verify-email",
     operation_id="auth_verify_email",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(422, codes={422: ["INVALID_TOKEN"]}),
 )
 async def verify_email(body: TokenRequest) -> None:
+    """Confirm the address with the token from the verification e-mail."""
     await auth_service.verify_email(body.token)
 
 
@@ -132,13 +160,15 @@ async def verify_email(body: TokenRequest) -> None:
     "/resend-verification",
     operation_id="auth_resend_verification",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=error_responses(429),
+    response_class=Response,
+    responses={**ACCEPTED, **error_responses(429)},
 )
 @limiter.limit(limit_from_settings("rate_limit_resend_verification"))
 async def resend_verification(
     request: Request, response: Response, body: EmailRequest, settings: SettingsDep
-) -> None:
-    """No login needed, like forgot-password, and always 202 with the same body, so it cannot
+) -> Response:
+    """No login needed, like forgot-password, and always 202 with no body, so it cannot
     confirm that an address has an account. An active, unverified account gets a new link
     (the previous one stops working); every other address gets nothing."""
     await auth_service.resend_verification(settings, body.email)
+    return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,279 @@
+"""The contract every operation's spec follows, applied by walking the routes (so a new
+endpoint gets it without asking) and checked by `tests/api/test_openapi_contract.py`:
+
+- `security` says what the route really does with a bearer token: required, optional (a
+  public read that shows more to a signed-in caller; a bad token is still a 401) or none;
+- every status has the common error shape with examples of codes the route answers with
+  (given by the route's `error_responses(..., codes=)`, or the usual ones below);
+- response headers are declared where they are sent: `Location` on every 201, `ETag` on
+  routes marked `SENDS_ETAG`, `Cache-Control: no-store` on `NO_STORE` ones, the RateLimit
+  fields on rate-limited routes, `Retry-After` on every 429;
+- integers carry a `format` (int32 when their range fits, else int64).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import RouteContext
+from fastapi.security import OAuth2PasswordBearer
+
+from app.api.deps import get_current_user, require_roles
+from app.core.ratelimit import POLICY_HEADER, RATE_LIMIT_HEADERS, is_rate_limited
+from app.schemas.common import ERROR_DESCRIPTIONS, error_example
+
+SECURITY_NAME = "OAuth2PasswordBearer"
+SECURITY_SCHEME = {
+    SECURITY_NAME: {
+        "type": "oauth2",
+        "description": "Bearer access tokens: JWTs (JWS, HS256 only) following RFC8725 "
+        "(fixed algorithm list, `exp`, `iss`, `aud` and token type always checked), valid "
+        "for ACCESS_TOKEN_MINUTES (15). Obtain them with `POST /api/v1/auth/login` (this "
+        "form) or `/auth/login/json`; renew them with `POST /api/v1/auth/refresh` (JSON "
+        "body `{refresh_token}`: rotation, with a short reuse grace for concurrent tabs).",
+        "flows": {"password": {"scopes": {}, "tokenUrl": "/api/v1/auth/login"}},
+    }
+}
+# Route markers, passed as `openapi_extra=`: the route sends an ETag / a no-store body.
+SENDS_ETAG = {"x-sends-etag": True}
+NO_STORE = {"x-no-store": True}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def _int_header(description: str, maximum: int = 2_147_483_647) -> dict[str, Any]:
+    return {
+        "description": description,
+        "schema": {"type": "integer", "format": "int32", "minimum": 0, "maximum": maximum},
+    }
+
+
+HEADER_COMPONENTS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": 'The version read, e.g. `"3"`: send it as `If-Match` to edit it, or '
+        "as `If-None-Match` to read it again only when it changed.",
+        "schema": {"type": "string", "maxLength": 80},
+    },
+    "Location": {
+        "description": "Where the new resource is (a path under this server).",
+        "required": True,
+        "schema": {"type": "string", "format": "uri-reference", "maxLength": 2000},
+    },
+    "Retry-After": {
+        **_int_header("Seconds to wait before trying again.", 86400),
+        "required": True,
+    },
+    "RateLimit-Limit": _int_header("Requests allowed in the window (IETF RateLimit fields)."),
+    "RateLimit-Remaining": _int_header("Requests left in the current window."),
+    "RateLimit-Reset": _int_header("Seconds until the window frees a request."),
+    POLICY_HEADER: {
+        "description": "The limit and its window in seconds, e.g. `20;w=60`.",
+        "schema": {"type": "string", "maxLength": 100},
+    },
+    "Cache-Control-No-Store": {
+        "description": "`no-store`: the body carries credentials; nothing may cache it.",
+        "required": True,
+        "schema": {"type": "string", "enum": ["no-store"]},
+    },
+}
+
+# The codes a status answers with on any route that can return it (a route names its own
+# with `error_responses(..., codes=)`; 403, 409 and 404 without path parameters must).
+DEFAULT_CODES: dict[int, tuple[str, ...]] = {
+    400: ("INVALID_QUERY_STRING",),
+    412: ("VERSION_MISMATCH", "INVALID_IF_MATCH"),
+    413: ("PAYLOAD_TOO_LARGE",),
+    422: ("VALIDATION_ERROR",),
+    429: ("RATE_LIMITED",),
+    500: ("INTERNAL_ERROR",),
+    503: ("SERVICE_UNAVAILABLE",),
+}
+# A path parameter names what may not be found.
+NOT_FOUND_CODES = {
+    "opportunity_id": "OPPORTUNITY_NOT_FOUND",
+    "event_id": "EVENT_NOT_FOUND",
+    "organisation_id": "ORGANISATION_NOT_FOUND",
+    "invitation_id": "INVITATION_NOT_FOUND",
+    "media_id": "MEDIA_NOT_FOUND",
+    "profile_id": "PROFILE_NOT_FOUND",
+    "partner_id": "PARTNER_NOT_FOUND",
+    "user_id": "USER_NOT_FOUND",
+    "slug": "REFERENCE_NOT_FOUND",
+}
+MESSAGES = {
+    "NOT_AUTHENTICATED": "Authentication is required.",
+    "INVALID_TOKEN": "The token is invalid or expired.",
+    "INVALID_QUERY_STRING": "The query string is not valid.",
+    "VALIDATION_ERROR": "The request is not valid.",
+    "PAYLOAD_TOO_LARGE": "The request body is too large.",
+    "JSON_REQUIRED": "Send the body as application/json.",
+    "FORM_REQUIRED": "Send the body as application/x-www-form-urlencoded.",
+    "INTERNAL_ERROR": "An unexpected error occurred.",
+    "RATE_LIMITED": "Too many requests; slow down.",
+    "INSUFFICIENT_ROLE": "Your role does not allow this.",
+    "VERSION_MISMATCH": "The resource changed since you read it.",
+    "INVALID_IF_MATCH": "If-Match must be an ETag from a read.",
+}
+
+
+def _calls(dependant: Dependant) -> list[Any]:
+    found, stack = [], [dependant]
+    while stack:
+        current = stack.pop()
+        found.append(current.call)
+        stack.extend(current.dependencies)
+    return found
+
+
+def security_kind(route: RouteContext) -> str:
+    """ "required" (no token is a 401), "optional" (anonymous allowed; a bad token is a
+    401) or "none" (the route never reads a token)."""
+    calls = _calls(route.dependant)
+    if get_current_user in calls:
+        return "required"
+    if any(isinstance(call, OAuth2PasswordBearer) for call in calls):
+        return "optional"
+    return "none"
+
+
+def _role_checked(route: RouteContext) -> bool:
+    return any(
+        getattr(call, "__qualname__", "").startswith(require_roles.__qualname__)
+        for call in _calls(route.dependant)
+    )
+
+
+def _error(status: int, codes: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    return {
+        "description": ERROR_DESCRIPTIONS.get(status, "Error"),
+        "content": {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorResponse"},
+                "examples": {c: error_example(c, MESSAGES.get(c)) for c in codes},
+            }
+        },
+    }
+
+
+# Codes any route may answer with under these statuses, whatever else it names.
+ALWAYS_POSSIBLE = frozenset({400, 401, 413, 415, 422, 500})
+
+
+def _ensure(responses: dict[str, Any], status: int, codes: tuple[str, ...]) -> None:
+    """Declare `status` (if absent) with examples: the route's own codes, else `codes`
+    (for ALWAYS_POSSIBLE statuses, both)."""
+    response = responses.get(str(status))
+    if response is None:
+        responses[str(status)] = _error(status, codes)
+        return
+    media = response.setdefault("content", {}).setdefault("application/json", {})
+    media["schema"] = {"$ref": "#/components/schemas/ErrorResponse"}
+    examples = media.setdefault("examples", {})
+    if not examples or status in ALWAYS_POSSIBLE:
+        for code in codes:
+            examples.setdefault(code, error_example(code, MESSAGES.get(code)))
+    if not examples:
+        del media["examples"]
+
+
+def _body_codes(operation: dict[str, Any]) -> tuple[str, ...]:
+    content = operation["requestBody"].get("content", {})
+    if "multipart/form-data" in content:
+        return ("MULTIPART_REQUIRED",)
+    if "application/x-www-form-urlencoded" in content:
+        return ("FORM_REQUIRED",)
+    return ("JSON_REQUIRED",)
+
+
+def apply_contract(operation: dict[str, Any], route: RouteContext, path: str) -> None:
+    responses: dict[str, Any] = operation.setdefault("responses", {})
+    kind = security_kind(route)
+    operation["security"] = {
+        "required": [{SECURITY_NAME: []}],
+        "optional": [{SECURITY_NAME: []}, {}],
+        "none": [{}],
+    }[kind]
+    if kind != "none":
+        codes = ("NOT_AUTHENTICATED", "INVALID_TOKEN") if kind == "required" else ("INVALID_TOKEN",)
+        _ensure(responses, 401, codes)
+    if _role_checked(route):
+        _ensure(responses, 403, ("INSUFFICIENT_ROLE",))
+    params = re.findall(r"{([^}]+)}", path)
+    not_found = tuple(NOT_FOUND_CODES[p] for p in params if p in NOT_FOUND_CODES)
+    if "404" in responses:
+        _ensure(responses, 404, not_found)
+    if "requestBody" in operation:
+        _ensure(responses, 413, DEFAULT_CODES[413])
+        _ensure(responses, 415, _body_codes(operation))
+        _ensure(responses, 422, DEFAULT_CODES[422])
+    if "422" in responses:
+        _ensure(responses, 422, DEFAULT_CODES[422])
+    for status, codes in DEFAULT_CODES.items():
+        if status in (400, 500) or str(status) in responses:
+            _ensure(responses, status, codes)
+    _headers(operation, route)
+    operation.pop("x-sends-etag", None)
+    operation.pop("x-no-store", None)
+
+
+def _headers(operation: dict[str, Any], route: RouteContext) -> None:
+    limited = is_rate_limited(route.endpoint)
+    for status, response in operation["responses"].items():
+        code = int(status)
+        headers: dict[str, Any] = response.setdefault("headers", {})
+        if code == 201:
+            headers["Location"] = _ref("Location")
+        if operation.get("x-sends-etag") and ((200 <= code < 300 and code != 204) or code == 304):
+            headers["ETag"] = _ref("ETag")
+        if operation.get("x-no-store") and 200 <= code < 300:
+            headers["Cache-Control"] = _ref("Cache-Control-No-Store")
+        if code == 429 or (code == 503 and status_has_retry(response)):
+            headers["Retry-After"] = _ref("Retry-After")
+        if limited and (200 <= code < 300 or code == 429):
+            for name in (*RATE_LIMIT_HEADERS, POLICY_HEADER):
+                headers[name] = _ref(name)
+        if not headers:
+            del response["headers"]
+
+
+def status_has_retry(response: dict[str, Any]) -> bool:
+    """503s that come with Retry-After: a busy worker pool, storage, the database."""
+    examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+    return bool(set(examples) & {"MEDIA_BUSY", "STORAGE_UNAVAILABLE", "DATABASE_UNAVAILABLE"})
+
+
+def integer_formats(node: Any) -> None:
+    """Give every integer schema a format: int32 when its declared range fits, else int64."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer" and "format" not in node:
+            low, high = node.get("minimum"), node.get("maximum")
+            fits = low is not None and high is not None and low >= -(2**31) and high <= 2**31 - 1
+            node["format"] = "int32" if fits else "int64"
+        for value in node.values():
+            integer_formats(value)
+    elif isinstance(node, list):
+        for value in node:
+            integer_formats(value)
+
+
+def shared_examples(schema: dict[str, Any]) -> None:
+    """Error examples are one per code: move them to `components/examples`, referenced."""
+    shared: dict[str, Any] = schema.setdefault("components", {}).setdefault("examples", {})
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for response in operation.get("responses", {}).values():
+                media = response.get("content", {}).get("application/json", {})
+                examples = media.get("examples")
+                if not examples or media.get("schema", {}).get("$ref", "").split("/")[-1] != (
+                    "ErrorResponse"
+                ):
+                    continue
+                for code, example in list(examples.items()):
+                    if "$ref" not in example:
+                        shared.setdefault(code, example)
+                        examples[code] = {"$ref": f"#/components/examples/{code}"}
+    schema["components"]["examples"] = dict(sorted(shared.items()))
