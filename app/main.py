@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi_offline import FastAPIOffline
 from pydantic import ValidationError
 
+from app.api.cors import add_cors
 from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import build_openapi
 from app.api.uploads import upload_path_pattern
@@ -131,21 +131,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.limiter = configure_limiter(settings)
     register_exception_handlers(app)
     app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=settings.cors_allow_credentials,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allow_headers=[
-            "Authorization",
-            "Content-Type",
-            "If-Match",
-            "If-None-Match",
-            "X-Request-ID",
-        ],
-        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
-        max_age=600,
-    )
-    app.add_middleware(
         RequestContextMiddleware,
         max_body_bytes=settings.max_body_bytes,
         drain_bytes=settings.body_drain_bytes,
@@ -154,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unlimited_paths=upload_path_pattern(api_router.routes),
         hsts=settings.is_production,
     )
+    add_cors(app, settings)  # last: the outermost layer
     app.include_router(api_router)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
