@@ -6,7 +6,10 @@ Refused here, in the common error shape:
 - longer than MAX_QUERY_BYTES (414), more than MAX_QUERY_FIELDS parameters (400);
 - a `%` not followed by two hex digits, bytes that are not UTF-8 once unescaped, control
   characters (NUL included) in a name or value (400 INVALID_QUERY_STRING);
-- names with `$` or `[` — operator syntax (`?status[$ne]=x`) is never accepted (422).
+- names with `$` or `[` — operator syntax (`?status[$ne]=x`) is never accepted (422) —
+  except a trailing `[]` on a plain name (`?type[]=a&type[]=b`, what axios/qs send for
+  arrays): `StrictRoute` reads it as the list parameter `type` (and refuses it on a
+  parameter that takes one value).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ MAX_QUERY_FIELDS = 100
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ARRAY_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\[\]$")
 
 Rejection = tuple[int, str, str, list[Any]]
 
@@ -55,7 +59,9 @@ def check_query_string(raw: bytes) -> Rejection | None:
         return _invalid(f"more than {MAX_QUERY_FIELDS} parameters")
     if any(_CONTROL.search(name) or _CONTROL.search(value) for name, value in pairs):
         return _invalid("control characters are not accepted")
-    operators = [name for name, _ in pairs if "$" in name or "[" in name]
+    operators = [
+        name for name, _ in pairs if "$" in name or ("[" in name and not _ARRAY_NAME.match(name))
+    ]
     if operators:
         return (
             422,

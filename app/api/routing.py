@@ -4,6 +4,9 @@
 are validated:
 - a scalar query parameter sent twice (`?limit=1&limit=99`) is a 422: FastAPI would
   silently keep the last one, so a cache or proxy and the API could disagree about it;
+- list parameters are accepted repeated (`?type=a&type=b`), comma-separated
+  (`?type=a,b`) and in the brackets form axios/qs send by default (`?type[]=a&type[]=b`);
+  brackets on a scalar parameter (`?limit[]=5`) are a 422;
 - a body on a JSON route must be declared JSON (`application/json` or `+json`), on a form
   route a form; anything else is a 415 instead of a confusing validation error;
 - JSON bodies are parsed by `app.utils.strict_json` (no duplicate keys, NaN/Infinity,
@@ -16,6 +19,7 @@ from __future__ import annotations
 import email.message
 import json
 import types
+from urllib.parse import parse_qsl, urlencode
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -62,25 +66,24 @@ def _accepts_many(annotation: Any) -> bool:
     return False
 
 
-def _scalar_query_names(dependant: Dependant) -> frozenset[str]:
-    """Query parameters of the endpoint and its dependencies that take one value (the
-    fields of a query model, `Annotated[XQuery, Query()]`, included)."""
-    names: set[str] = set()
+def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
+    """Query parameters of the endpoint and its dependencies (the fields of a query model,
+    `Annotated[XQuery, Query()]`, included): (those taking one value, lists)."""
+    single: set[str] = set()
+    many: set[str] = set()
     stack = [dependant]
     while stack:
         current = stack.pop()
         for field in current.query_params:
             annotation = field.field_info.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-                names.update(
-                    info.alias or name
-                    for name, info in annotation.model_fields.items()
-                    if not _accepts_many(info.annotation)
-                )
-            elif not _accepts_many(annotation):
-                names.add(field.alias)
+                for name, info in annotation.model_fields.items():
+                    target = many if _accepts_many(info.annotation) else single
+                    target.add(info.alias or name)
+            else:
+                (many if _accepts_many(annotation) else single).add(field.alias)
         stack.extend(current.dependencies)
-    return frozenset(names)
+    return frozenset(single), frozenset(many)
 
 
 def _media_type(content_type: str | None) -> str:
@@ -98,12 +101,15 @@ def _is_json(media_type: str) -> bool:
 class StrictRoute(APIRoute):
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        single = _scalar_query_names(self.dependant)
+        single, many = _query_names(self.dependant)
         body: Literal["json", "form"] | None = None
         if self.body_field is not None:
             body = "form" if isinstance(self.body_field.field_info, params.Form) else "json"
 
         async def strict_handler(request: Request) -> Response:
+            raw = request.scope["query_string"]
+            if b"[]" in raw or b"%5B%5D" in raw.upper():
+                _unbracket(request, single, many)
             if single:
                 _reject_repeated(request, single)
             if body is not None:
@@ -113,6 +119,23 @@ class StrictRoute(APIRoute):
             return await handler(request)
 
         return strict_handler
+
+
+def _unbracket(request: Request, single: frozenset[str], many: frozenset[str]) -> None:
+    """`?type[]=a&type[]=b` (axios/qs) is `?type=a&type=b` for a list parameter."""
+    pairs = parse_qsl(request.scope["query_string"].decode(), keep_blank_values=True)
+    scalar = sorted({n[:-2] for n, _ in pairs if n.endswith("[]") and n[:-2] in single})
+    if scalar:
+        raise ValidationFailed(
+            f"Not list parameters: {', '.join(scalar)}; give them once, without brackets.",
+            code="INVALID_QUERY",
+            details=[
+                {"loc": ["query", f"{name}[]"], "msg": "takes one value", "type": "value_error"}
+                for name in scalar
+            ],
+        )
+    plain = [(n[:-2] if n.endswith("[]") and n[:-2] in many else n, v) for n, v in pairs]
+    request.scope["query_string"] = urlencode(plain).encode()
 
 
 def _reject_repeated(request: Request, single: frozenset[str]) -> None:

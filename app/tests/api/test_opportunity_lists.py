@@ -245,3 +245,27 @@ async def test_views_counted_once_per_user_per_day(
     other = await make_user()
     await client.get(url, headers=other.headers)
     assert (await client.get(url)).json()["views"] == 2
+
+
+async def test_array_parameters_repeated_comma_or_brackets(
+    client: AsyncClient, catalogue_items
+) -> None:
+    """Lists take `?type=a&type=b`, `?type=a,b` and axios/qs's `?type[]=a&type[]=b` alike."""
+    expected = ["Green Seed Equity", "Solar Loan"]
+    repeated = _titles(await client.get(f"{API}?type=loan&type=equity"))
+    assert sorted(repeated) == sorted(expected)
+    assert sorted(_titles(await client.get(f"{API}?type=loan,equity"))) == sorted(expected)
+    brackets = await client.get(f"{API}?type[]=loan&type[]=equity&facets[]=type&facets[]=tags")
+    assert sorted(_titles(brackets)) == sorted(expected)
+    assert set(brackets.json()["facets"]) == {"type", "tags"}
+    encoded = await client.get(f"{API}?type%5B%5D=loan&type%5B%5D=equity")  # as axios encodes
+    assert sorted(_titles(encoded)) == sorted(expected)
+
+
+async def test_brackets_on_a_scalar_parameter_or_with_content_are_refused(
+    client: AsyncClient,
+) -> None:
+    assert_error(await client.get(f"{API}?limit[]=5"), 422, "INVALID_QUERY")
+    assert_error(await client.get(f"{API}?type[0]=grant"), 422, "INVALID_QUERY")
+    assert_error(await client.get(f"{API}?type[][]=grant"), 422, "INVALID_QUERY")
+    assert_error(await client.get(f"{API}?nope[]=1"), 422, "VALIDATION_ERROR")
