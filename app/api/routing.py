@@ -19,9 +19,9 @@ from __future__ import annotations
 import email.message
 import json
 import types
-from urllib.parse import parse_qsl, urlencode
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import params
 from fastapi.dependencies.models import Dependant
