@@ -146,6 +146,24 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("first_admin_email")
+    @classmethod
+    def _admin_email(cls, value: str | None) -> str | None:
+        """The one e-mail rule of every route, so the first admin can log in with it."""
+        if value is None or value == "":
+            return None
+        from pydantic import ValidationError
+
+        from app.schemas.validators import EMAIL  # the rule lives with the schemas
+
+        try:
+            return EMAIL.validate_python(value)
+        except ValidationError:
+            raise ValueError(
+                "FIRST_ADMIN_EMAIL is not an address the login routes accept "
+                "(special-use domains such as .local or .test are refused)"
+            ) from None
+
     @field_validator("redis_url", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:

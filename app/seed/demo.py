@@ -101,7 +101,7 @@ def _slugs(names: list[str]) -> list[str]:
 
 async def _demo_user(local_part: str, full_name: str, role: Role, password_hash: str) -> User:
     user = User(
-        email=f"{local_part}@demo.runwei.local",
+        email=f"{local_part}@demo.runwei.example",
         full_name=full_name,
         password_hash=password_hash,
         role=role,

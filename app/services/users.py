@@ -244,7 +244,7 @@ async def ensure_first_admin(settings: Settings) -> User | None:
     if settings.embedded_database and settings.seed_demo_data:
         password = secrets.token_urlsafe(12)
         user = await create_user(
-            settings, "admin@runwei.local", password, "Demo Admin", Role.admin, check=False
+            settings, "admin@runwei.example", password, "Demo Admin", Role.admin, check=False
         )
         # Printed straight to the console, never through the log pipeline.
         print(  # noqa: T201

@@ -97,12 +97,12 @@ async def test_stored_partner_contact_is_readable(client: AsyncClient, admin, pa
         organisation_name=org["name"],
         organisation_slug=org["slug"],
         tier=PartnerTier.gold,
-        contact=PartnerContact(name="Seed", email="partner@demo.runwei.local"),
+        contact=PartnerContact(name="Seed", email="partner@demo.runwei.example"),
         start_date="2026-01-01T00:00:00Z",
     ).insert()
     listed = await client.get("/api/v1/admin/partners", headers=admin.headers)
     assert listed.status_code == 200
-    assert listed.json()["items"][0]["contact"]["email"] == "partner@demo.runwei.local"
+    assert listed.json()["items"][0]["contact"]["email"] == "partner@demo.runwei.example"
     end = await client.patch(
         f"/api/v1/admin/partners/{listed.json()['items'][0]['id']}",
         headers=admin.headers,

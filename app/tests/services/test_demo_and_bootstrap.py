@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from httpx import AsyncClient
+from pydantic import ValidationError
 
+from app.core.config import Settings
 from app.models.event import Event
 from app.models.opportunity import Opportunity
-from app.models.organisation import Organisation
+from app.models.organisation import Organisation, Partnership
 from app.models.profile import Profile
 from app.models.user import Role, User
+from app.schemas.validators import EMAIL
 from app.seed.demo import load_demo
+from app.tests.errors import assert_error
 
 
 @pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
@@ -20,7 +26,7 @@ async def test_embedded_start_loads_a_living_catalogue(client: AsyncClient, sett
     assert await Event.find_all().count() == 40
     assert await Profile.find_all().count() == 8
     admins = await User.find(User.role == Role.admin).to_list()
-    assert [a.email for a in admins] == ["admin@runwei.local"]
+    assert [a.email for a in admins] == ["admin@runwei.example"]
     page = (
         await client.get(
             "/api/v1/opportunities", params={"include_total": "true", "facets": "type"}
@@ -49,3 +55,46 @@ async def test_first_admin_from_settings(client: AsyncClient) -> None:
     )
     assert me.json()["role"] == "admin"
     assert await User.find(User.role == Role.admin).count() == 1
+
+
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+async def test_demo_admin_logs_in_on_every_route(capfd, client: AsyncClient) -> None:
+    """The printed credentials work on the form login and the JSON login alike."""
+    printed = capfd.readouterr().err
+    match = re.search(r"email:\s+(\S+)\s+password:\s+(\S+)", printed)
+    assert match, printed
+    address, password = match.groups()
+    form = await client.post("/api/v1/auth/login", data={"username": address, "password": password})
+    assert form.status_code == 200, form.text
+    json_login = await client.post(
+        "/api/v1/auth/login/json", json={"email": address, "password": password}
+    )
+    assert json_login.status_code == 200, json_login.text
+
+
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+async def test_every_demo_address_passes_the_email_rule(client: AsyncClient) -> None:
+    addresses = [u.email for u in await User.find_all().to_list()]
+    addresses += [p.contact.email for p in await Partnership.find_all().to_list() if p.contact]
+    assert len(addresses) > 10
+    for address in addresses:
+        assert EMAIL.validate_python(address) == address
+
+
+@pytest.mark.parametrize("address", ["admin@runwei.local", "a@x.test", "not-an-address"])
+async def test_one_email_rule_on_both_login_routes(client: AsyncClient, address: str) -> None:
+    form = await client.post("/api/v1/auth/login", data={"username": address, "password": "x" * 12})
+    assert_error(form, 422, "VALIDATION_ERROR")
+    assert form.json()["error"]["details"][0]["loc"] == ["body", "username"]
+    body = await client.post(
+        "/api/v1/auth/login/json", json={"email": address, "password": "x" * 12}
+    )
+    assert_error(body, 422, "VALIDATION_ERROR")
+
+
+def test_first_admin_email_must_pass_the_rule() -> None:
+    with pytest.raises(ValidationError, match="FIRST_ADMIN_EMAIL"):
+        Settings(_env_file=None, first_admin_email="admin@runwei.local")
+    assert Settings(_env_file=None, first_admin_email="Boss@Example.org").first_admin_email == (
+        "boss@example.org"
+    )
