@@ -15,6 +15,7 @@ from app.api.cors import add_cors
 from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import build_openapi
 from app.api.uploads import upload_path_pattern
+from app.api.v1.endpoints.dev import router as dev_router
 from app.api.v1.router import api_router
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
@@ -70,6 +71,11 @@ TAGS = [
         "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
     },
     {"name": "health", "description": "Liveness and readiness probes."},
+    {
+        "name": "dev",
+        "description": "Development only (the embedded database; never in production): the "
+        "e-mail outbox, to finish verification and password reset without SMTP.",
+    },
 ]
 
 
@@ -124,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        openapi_tags=TAGS,
+        openapi_tags=[t for t in TAGS if settings.dev_endpoints or t["name"] != "dev"],
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.settings = settings
@@ -141,5 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     add_cors(app, settings)  # last: the outermost layer
     app.include_router(api_router)
+    if settings.dev_endpoints:
+        app.include_router(dev_router, prefix="/api/v1")
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from app.api.http import if_match_version
@@ -84,6 +84,9 @@ def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 AdminDep = Annotated[Principal, Depends(require_roles(Role.admin))]
 StaffDep = Annotated[Principal, Depends(require_roles(Role.admin, Role.staff))]
+# A path key: an id, or a slug where the resource has one (longer is a 422, not a lookup).
+MAX_PATH_KEY = 100
+PathKey = Annotated[str, Path(min_length=1, max_length=MAX_PATH_KEY)]
 # The version from an If-Match header (None when absent); a malformed one is a 412.
 IfMatch = Annotated[int | None, Depends(if_match_version)]
 

@@ -36,7 +36,10 @@ def set_created(response: Response, location: str, version: int | None = None) -
 async def if_match_version(
     if_match: Annotated[
         str | None,
-        Header(description='ETag from a read, e.g. "3"; a stale one is answered with 412.'),
+        Header(
+            max_length=64,
+            description='ETag from a read, e.g. "3"; a stale one is answered with 412.',
+        ),
     ] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":

@@ -74,6 +74,10 @@ HEADER_COMPONENTS: dict[str, dict[str, Any]] = {
         "description": "The limit and its window in seconds, e.g. `20;w=60`.",
         "schema": {"type": "string", "maxLength": 100},
     },
+    "Content-Disposition": {
+        "description": "`attachment` with the file name to save it under.",
+        "schema": {"type": "string", "maxLength": 300},
+    },
     "Cache-Control-No-Store": {
         "description": "`no-store`: the body carries credentials; nothing may cache it.",
         "required": True,
@@ -189,7 +193,18 @@ def _body_codes(operation: dict[str, Any]) -> tuple[str, ...]:
     return ("JSON_REQUIRED",)
 
 
+def _plain_parameters(operation: dict[str, Any]) -> None:
+    """A parameter is absent or has a value, never JSON null: `anyOf: [X, null]` is X."""
+    for param in operation.get("parameters", []):
+        schema = param.get("schema", {})
+        branches = [b for b in schema.get("anyOf", []) if b != {"type": "null"}]
+        if "anyOf" in schema and len(branches) == 1:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            param["schema"] = {**branches[0], **rest}
+
+
 def apply_contract(operation: dict[str, Any], route: RouteContext, path: str) -> None:
+    _plain_parameters(operation)
     responses: dict[str, Any] = operation.setdefault("responses", {})
     kind = security_kind(route)
     operation["security"] = {
@@ -231,19 +246,13 @@ def _headers(operation: dict[str, Any], route: RouteContext) -> None:
             headers["ETag"] = _ref("ETag")
         if operation.get("x-no-store") and 200 <= code < 300:
             headers["Cache-Control"] = _ref("Cache-Control-No-Store")
-        if code == 429 or (code == 503 and status_has_retry(response)):
+        if code in (429, 503):
             headers["Retry-After"] = _ref("Retry-After")
         if limited and (200 <= code < 300 or code == 429):
             for name in (*RATE_LIMIT_HEADERS, POLICY_HEADER):
                 headers[name] = _ref(name)
         if not headers:
             del response["headers"]
-
-
-def status_has_retry(response: dict[str, Any]) -> bool:
-    """503s that come with Retry-After: a busy worker pool, storage, the database."""
-    examples = response.get("content", {}).get("application/json", {}).get("examples", {})
-    return bool(set(examples) & {"MEDIA_BUSY", "STORAGE_UNAVAILABLE", "DATABASE_UNAVAILABLE"})
 
 
 def integer_formats(node: Any) -> None:

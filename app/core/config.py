@@ -181,6 +181,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be at least 32 bytes in production")
             if self.mongodb_url is None:
                 raise ValueError("MONGODB_URL is required in production (no in-memory database)")
+            if not self.public_base_url.startswith("https://"):
+                raise ValueError("PUBLIC_BASE_URL must be https:// in production")
         return self
 
     @property
@@ -190,6 +192,11 @@ class Settings(BaseSettings):
     @property
     def embedded_database(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def dev_endpoints(self) -> bool:
+        """`/api/v1/dev/*` (the outbox): on the embedded default only, never in production."""
+        return self.embedded_database and not self.is_production
 
 
 @lru_cache

@@ -106,9 +106,15 @@ class RateLimited(AppError):
 
 
 class ServiceUnavailable(AppError):
+    """Always with `Retry-After` (5 s unless the raiser knows better)."""
+
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
     message = "A backing service is unavailable; try again shortly."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        headers = {"Retry-After": "5", **dict(kwargs.pop("headers", None) or {})}
+        super().__init__(message, headers=headers, **kwargs)
 
 
 HTTP_CODES: dict[int, str] = {

@@ -4,6 +4,8 @@ key: a retried or redelivered job does not mail twice."""
 
 from __future__ import annotations
 
+import re
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ import aiosmtplib
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.core import config
 from app.core.config import Settings
 from app.models.email import OutboxEmail
 from app.tasks import effects
@@ -28,6 +31,22 @@ _templates = Environment(
     undefined=StrictUndefined,
     autoescape=select_autoescape(["html"]),  # our .txt templates are plain text
 )
+
+
+_LINK = re.compile(r"https?://[^\s<>\"']+")
+
+
+def print_links(to: str, template: str, body: str) -> None:
+    """Development only: the queued e-mail's links, printed straight to the console like
+    the demo admin's password — never through the log pipeline, which redacts tokens (and
+    never in production, where mail goes out by SMTP). With `GET /api/v1/dev/outbox`, this
+    is how a frontend developer finishes verification and reset without SMTP."""
+    links = " ".join(_LINK.findall(body)) or "(no link)"
+    print(  # noqa: T201
+        f"  email_queued_to_outbox  template={template} to={to} link={links}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def render(template: str, context: dict[str, Any]) -> str:
@@ -111,6 +130,8 @@ async def send(settings: Settings, to: str, subject: str, template: str, **conte
             )
             if await effects.insert_once(outbox):
                 log.info("email_queued_to_outbox", template=template, note="no SMTP_HOST")
+                if settings.environment is config.Environment.development:
+                    print_links(to, template, body)
 
     if await effects.run_once(effect_key(key), deliver) is not effects.Outcome.PERFORMED:
         log.info("email_already_sent", template=template)

@@ -7,6 +7,14 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 
+def iso_z(value: datetime) -> str:
+    """The one datetime format outside JSON bodies too (CSV, error details): ISO 8601 in
+    UTC with `Z`, exactly as pydantic writes datetimes in JSON."""
+    value = value.astimezone(UTC)
+    text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
 def utcnow() -> datetime:
     """MongoDB keeps milliseconds; truncate so what we return equals what we stored."""
     now = datetime.now(UTC)

@@ -12,7 +12,7 @@ from pydantic_core import to_jsonable_python
 
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.revision import RevisionOutcome
-from app.schemas.common import InputModel, PatchModel, error_responses
+from app.schemas.common import InputModel, PatchModel
 from app.schemas.query import PageQuery, QueryError, SlugFilter
 from app.schemas.validators import CountryCode, Slug, SlugList, UtcDatetime
 from app.utils.text import tokens
@@ -298,15 +298,3 @@ class CataloguePage(BaseModel):
                 "facets": listing.facets,
             }
         )
-
-
-def edit_responses(read_model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    """A PATCH of an item: 200 live, or 202 when a member's change waits for staff."""
-    return {
-        202: {
-            "model": read_model,
-            "description": "Accepted: changes to moderated fields wait for staff as the item's "
-            "pending revision (see `pending_revision`); what is live did not change.",
-        },
-        **error_responses(401, 403, 404, 409, 412),
-    }

@@ -33,6 +33,7 @@ from app.schemas.catalogue import (
 from app.schemas.common import InputModel
 from app.schemas.query import PageQuery, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url, UtcDatetime
+from app.utils.strict_json import INT_MAX
 
 if TYPE_CHECKING:
     from app.models.event import Event
@@ -83,7 +84,7 @@ class EventCreate(CatalogueCreateFields):
     online_url: Url | None = None
     capacity: int | None = Field(default=None, ge=1, le=1_000_000)
     registration_deadline: UtcDatetime | None = None
-    price: int = Field(default=0, ge=0, description="Minor units; 0 means free.")
+    price: int = Field(default=0, ge=0, le=INT_MAX, description="Minor units; 0 means free.")
     currency: CurrencyCode | None = None
 
 
@@ -98,7 +99,7 @@ class EventUpdate(CatalogueUpdateFields):
     online_url: Url | None = None
     capacity: int | None = Field(default=None, ge=1, le=1_000_000)
     registration_deadline: UtcDatetime | None = None
-    price: int | None = Field(default=None, ge=0)
+    price: int | None = Field(default=None, ge=0, le=INT_MAX)
     currency: CurrencyCode | None = None
 
 
@@ -193,9 +194,14 @@ class EventQuery(CatalogueQuery):
 
 
 class RsvpRequest(InputModel):
-    status: RsvpStatus = Field(
-        default=RsvpStatus.going, description="`going` or `interested` (`waitlisted` is assigned)."
+    # Only what a client may ask for: `waitlisted` is assigned, never requested.
+    status: Annotated[Literal["going", "interested"], coded("INVALID_RSVP_STATUS")] = Field(
+        default="going", description="`going` or `interested` (`waitlisted` is assigned)."
     )
+
+    @property
+    def wanted(self) -> RsvpStatus:
+        return RsvpStatus(self.status)
 
 
 class RsvpRead(BaseModel):

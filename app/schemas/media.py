@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.models.media import Media, MediaPurpose
 
@@ -21,12 +21,15 @@ class MediaRead(BaseModel):
     has_thumbnail: bool
     original_filename: str | None
     created_at: datetime
-    content_url: str
-    thumbnail_url: str | None
+    content_url: str = Field(
+        description="Absolute (PUBLIC_BASE_URL): usable as is in `<img src>` or a link."
+    )
+    thumbnail_url: str | None = Field(description="Absolute, like `content_url`.")
 
     @classmethod
-    def from_doc(cls, m: Media) -> MediaRead:
-        base = f"/api/v1/media/{m.id}/content"
+    def from_doc(cls, m: Media, base_url: str) -> MediaRead:
+        """`base_url`: PUBLIC_BASE_URL, so the links work outside the API client."""
+        base = f"{base_url.rstrip('/')}/api/v1/media/{m.id}/content"
         return cls(
             id=str(m.id),
             owner_id=str(m.owner_id),

@@ -39,7 +39,9 @@ class EligibilitySchema(InputModel):
     industries: SlugList = Field(default_factory=list)
     stages: list[BusinessStage] = Field(default_factory=list, max_length=5)
     countries: list[CountryCode] = Field(default_factory=list, max_length=250)
-    regions: list[str] = Field(default_factory=list, max_length=50)
+    regions: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        default_factory=list, max_length=50
+    )
     target_communities: SlugList = Field(default_factory=list)
     min_years_in_business: int | None = Field(default=None, ge=0, le=200)
     max_years_in_business: int | None = Field(default=None, ge=0, le=200)
@@ -64,8 +66,12 @@ class OpportunityCreate(CatalogueCreateFields):
 
     summary: str = Field(default="", max_length=500)
     type: str = Field(min_length=1, max_length=80)
-    amount_min: int | None = Field(default=None, ge=0, description="Minor units (cents).")
-    amount_max: int | None = Field(default=None, ge=0, description="Minor units (cents).")
+    amount_min: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units (cents)."
+    )
+    amount_max: int | None = Field(
+        default=None, ge=0, le=INT_MAX, description="Minor units (cents)."
+    )
     currency: CurrencyCode | None = None
     deadline: UtcDatetime | None = Field(default=None, description="Time-zone aware; stored UTC.")
     rolling: bool = False
@@ -78,8 +84,8 @@ class OpportunityUpdate(CatalogueUpdateFields):
     nullable = frozenset({"amount_min", "amount_max", "currency", "deadline", "application_url"})
     summary: str | None = Field(default=None, max_length=500)
     type: str | None = Field(default=None, min_length=1, max_length=80)
-    amount_min: int | None = Field(default=None, ge=0)
-    amount_max: int | None = Field(default=None, ge=0)
+    amount_min: int | None = Field(default=None, ge=0, le=INT_MAX)
+    amount_max: int | None = Field(default=None, ge=0, le=INT_MAX)
     currency: CurrencyCode | None = None
     deadline: UtcDatetime | None = None
     rolling: bool | None = None

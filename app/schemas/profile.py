@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 
@@ -32,7 +33,9 @@ class DemographicsSchema(InputModel):
     age_range: str | None = Field(default=None, max_length=20)
     ethnicity: str | None = Field(default=None, max_length=100)
     disability: bool | None = None
-    founder_identities: list[str] = Field(default_factory=list, max_length=10)
+    founder_identities: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=10
+    )
 
 
 class ProfileWrite(InputModel):

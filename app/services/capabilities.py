@@ -131,6 +131,27 @@ def denial(principal: Principal | None, org_role: OrgRole | None, action: Action
     )
 
 
+def denial_codes(*actions: Action) -> list[str]:
+    """Every code `denial` can answer for these actions (the spec's 403 examples)."""
+    codes: list[str] = []
+    for action in actions:
+        rule = TABLE[action]
+        if not rule.members:
+            if rule.everywhere <= ADMIN:
+                found = ["ADMIN_ONLY"]
+            elif rule.everywhere <= STAFF:
+                found = ["STAFF_ONLY"]
+            else:
+                found = ["INSUFFICIENT_ROLE"]
+        else:
+            found = ["NOT_ORGANISATION_MEMBER"]
+            if set(OrgRole) - rule.members:
+                found.append("NOT_ORGANISATION_OWNER")
+            found.append("INSUFFICIENT_ROLE")
+        codes += [c for c in found if c not in codes]
+    return codes
+
+
 def require(principal: Principal | None, org_role: OrgRole | None, action: Action) -> None:
     if not allows(principal, org_role, action):
         raise denial(principal, org_role, action)

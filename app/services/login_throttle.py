@@ -31,7 +31,7 @@ from pymongo.errors import DuplicateKeyError
 from app.core.config import Settings
 from app.core.exceptions import AppError
 from app.models.auth import LoginThrottle
-from app.models.base import utcnow
+from app.models.base import iso_z, utcnow
 
 ACCOUNT = "account"
 CLIENT = "client"
@@ -65,7 +65,7 @@ def client_tag(settings: Settings, client: str) -> str:
 
 def _throttled(until: datetime, now: datetime) -> LoginThrottled:
     retry_after = max(1, math.ceil((until - now).total_seconds()))
-    unlock_at = (now + timedelta(seconds=retry_after)).replace(microsecond=0).isoformat()
+    unlock_at = iso_z((now + timedelta(seconds=retry_after)).replace(microsecond=0))
     return LoginThrottled(
         f"Too many failed logins; try again after {unlock_at}.",
         details=[{"unlock_at": unlock_at, "retry_after": retry_after}],

@@ -31,6 +31,11 @@ async def list_items(
     return items, etag
 
 
+async def get(kind: ReferenceKind, slug: str) -> ReferenceItem:
+    """One item of a kind, retired or not (admins)."""
+    return await _get(kind, slug)
+
+
 async def _get(kind: ReferenceKind, slug: str) -> ReferenceItem:
     item = await ReferenceItem.find_one({"kind": kind.value, "slug": slug})
     if item is None:

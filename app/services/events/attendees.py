@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from app.core.pagination import PageParams, SortSpec, paginate
+from app.models.base import iso_z
 from app.models.event import Event
 from app.models.interaction import Rsvp, RsvpStatus
 from app.models.user import User
@@ -58,7 +59,7 @@ async def attendees_csv(who: Viewer, key: str) -> tuple[str, str]:
                 _csv_safe(user.email if user else ""),
                 r.status.value,
                 r.waitlist_position or "",
-                r.created_at.isoformat(),
+                iso_z(r.created_at),
             ]
         )
     return buffer.getvalue(), f"{event.slug}-attendees.csv"

@@ -75,7 +75,10 @@ async def test_hsts_in_production() -> None:
     from httpx import ASGITransport
 
     settings = make_settings(
-        environment="production", secret_key="p" * 40, mongodb_url="mongodb://127.0.0.1:1/x"
+        environment="production",
+        secret_key="p" * 40,
+        mongodb_url="mongodb://127.0.0.1:1/x",
+        public_base_url="https://api.runwei.example",
     )
     app = create_app(settings)  # no lifespan needed for /health/live
     async with AsyncClient(transport=ASGITransport(app=app), base_url="http://t") as c:
@@ -117,6 +120,10 @@ def test_wildcard_origin_with_credentials_refused() -> None:
         ({"mongodb_url": "mongodb://db/x"}, "development default"),
         ({"secret_key": "short-key", "mongodb_url": "mongodb://db/x"}, "at least 32 bytes"),
         ({"secret_key": "k" * 40}, "MONGODB_URL is required"),
+        (
+            {"secret_key": "k" * 40, "mongodb_url": "mongodb://db/x"},
+            "PUBLIC_BASE_URL must be https",
+        ),
     ],
 )
 def test_production_refuses_unsafe_config(monkeypatch, overrides: dict, reason: str) -> None:
@@ -201,6 +208,7 @@ async def test_production_logs_are_json(capfd) -> None:
         environment="production",
         secret_key="p" * 40,
         mongodb_url="mongodb://127.0.0.1:1/x",
+        public_base_url="https://api.runwei.example",
         log_level="INFO",
     )
     app = create_app(settings)

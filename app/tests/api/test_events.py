@@ -174,6 +174,9 @@ async def test_attendees_list_and_csv(
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["email"] for r in rows] == [entrepreneur.email, sneaky.email]
     assert rows[1]["full_name"].startswith("'=")  # formula neutralised
+    # One datetime format everywhere: the CSV's times are the JSON's.
+    assert [r["rsvp_at"] for r in rows] == [a["created_at"] for a in listed["items"]]
+    assert all(r["rsvp_at"].endswith("Z") for r in rows)
     assert (
         await client.get(f"{url}/attendees.csv", headers=entrepreneur.headers)
     ).status_code == 403
@@ -186,6 +189,9 @@ async def test_ical(client: AsyncClient, event, entrepreneur) -> None:
     cal = Calendar.from_ical(response.content)
     vevent = next(c for c in cal.walk("VEVENT"))
     assert str(vevent["summary"]) == event["title"]
+    # Links that leave the API are absolute, from PUBLIC_BASE_URL.
+    assert str(vevent["url"]) == f"http://127.0.0.1:8000{API}/{event['id']}"
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
     start = vevent.decoded("dtstart")
     assert str(start.tzinfo) == "Africa/Nairobi"
     assert start.isoformat() == "2099-03-01T09:00:00+03:00"

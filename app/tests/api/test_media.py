@@ -96,6 +96,9 @@ async def test_upload_metadata_content_and_thumbnail(
     assert response.status_code == 201, response.text
     media = response.json()
     assert response.headers["location"] == f"{API}/{media['id']}"
+    # For <img src>: absolute, from PUBLIC_BASE_URL.
+    assert media["content_url"] == f"http://127.0.0.1:8000{API}/{media['id']}/content"
+    assert media["thumbnail_url"] == f"{media['content_url']}?thumbnail=true"
     assert (media["purpose"], media["content_type"], media["width"], media["height"]) == (
         "avatar",
         "image/png",

@@ -49,6 +49,7 @@ HIDDEN_FACET_VALUES = ("sdg-16", "digital-skills")
 #   admin      /admin (roles checked per module)
 #   media      /media — visibility owned by the h2-media branch (MEDIA_VISIBILITY_ENFORCED)
 #   infra      health, docs, the spec
+#   dev        development-only tools (the e-mail outbox; absent in production)
 ROUTES: dict[str, str] = {
     "/api/v1/openapi.json": "infra",
     "/docs": "infra",
@@ -86,8 +87,10 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/audit": "admin",
     "/api/v1/admin/moderation": "admin",
     "/api/v1/admin/reference/{kind}": "admin",
+    "/api/v1/admin/reference/{kind}/{slug}": "admin",
     "/api/v1/admin/partners": "admin",
     "/api/v1/admin/partners/{partner_id}": "admin",
+    "/api/v1/dev/outbox": "dev",
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -264,6 +267,7 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "invitation_id": [UNKNOWN_ID],
         "user_id": [own.id, UNKNOWN_ID],
         "kind": [k.value for k in ReferenceKind],
+        "slug": ["sdg-16", "no-such-slug"],
         "media_id": list(world.media),
     }
     return world

@@ -6,11 +6,11 @@ No postponed annotations here: the closures' parameter types are evaluated where
 defined, so FastAPI sees the path alias of each owner's parameter."""
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from app.api.deps import CurrentUser, MediaPoolDep, SettingsDep, StorageDep
+from app.api.deps import MAX_PATH_KEY, CurrentUser, MediaPoolDep, SettingsDep, StorageDep
 from app.api.uploads import UploadRoute, read_upload
 from app.core.config import Settings
 from app.core.exceptions import ValidationFailed
@@ -20,7 +20,26 @@ from app.schemas.media import FILE_ONLY_SCHEMA, MediaRead
 from app.services import media as media_service
 from app.services.media import IncomingFile
 
-UPLOAD_ERRORS = error_responses(401, 403, 404, 413, 415, 422, 503)
+# What every upload can answer (the owner's own 403/404 codes come with each route).
+UPLOAD_CODES: dict[int, list[str]] = {
+    413: ["FILE_TOO_LARGE", "FIELD_TOO_LARGE", "PAYLOAD_TOO_LARGE"],
+    415: ["MULTIPART_REQUIRED", "UNSUPPORTED_FILE_TYPE"],
+    422: [
+        "VALIDATION_ERROR",
+        "FILE_REQUIRED",
+        "INVALID_MULTIPART",
+        "EMPTY_FILE",
+        "INVALID_IMAGE",
+        "IMAGE_TOO_LARGE",
+        "INVALID_PDF",
+    ],
+    503: ["MEDIA_BUSY", "STORAGE_UNAVAILABLE"],
+}
+
+
+def upload_errors(owner_codes: dict[int, list[str]] | None = None) -> dict[int | str, Any]:
+    codes = {**UPLOAD_CODES, **(owner_codes or {})}
+    return error_responses(401, *sorted(codes), codes=codes)
 
 
 async def read_file(
@@ -53,6 +72,7 @@ def add_attach_route(
     operation_id: str,
     summary: str,
     description: str,
+    codes: dict[int, list[str]],
 ) -> None:
     """PUT `path` uploads a file and makes it the owner's (`param`: the path parameter
     naming the owner; None for the caller's own, e.g. their profile)."""
@@ -60,7 +80,9 @@ def add_attach_route(
     async def own() -> str | None:
         return None
 
-    async def path_key(key: Annotated[str, Path(alias=param or "key")]) -> str | None:
+    async def path_key(
+        key: Annotated[str, Path(alias=param or "key", min_length=1, max_length=MAX_PATH_KEY)],
+    ) -> str | None:
         return key
 
     key_of: Callable[..., Awaitable[str | None]] = own if param is None else path_key
@@ -77,7 +99,7 @@ def add_attach_route(
             return (await read_file(request, settings, purpose))[1]
 
         media = await media_service.attach(settings, storage, pool, principal, owner, key, receive)
-        return MediaRead.from_doc(media)
+        return MediaRead.from_doc(media, settings.public_base_url)
 
     endpoint.__name__ = operation_id
     router.add_api_route(
@@ -89,6 +111,6 @@ def add_attach_route(
         summary=summary,
         description=description,
         openapi_extra=FILE_ONLY_SCHEMA,
-        responses=UPLOAD_ERRORS,
+        responses=upload_errors(codes),
         route_class_override=UploadRoute,
     )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import CurrentUser
+from app.api.deps import CurrentUser, PathKey
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.invitation import InvitationPage, InvitationRead
@@ -14,7 +14,7 @@ from app.services import invitations as invitation_service
 router = APIRouter(
     prefix="/me/invitations",
     tags=["me"],
-    responses=error_responses(401, 403),
+    responses=error_responses(401, 403, codes={403: ["EMAIL_NOT_VERIFIED"]}),
     route_class=StrictRoute,
 )
 
@@ -33,9 +33,21 @@ async def my_invitations(
 @router.post(
     "/{invitation_id}/accept",
     operation_id="me_invitations_accept",
-    responses=error_responses(404, 409),
+    responses=error_responses(
+        404,
+        409,
+        codes={
+            409: [
+                "INVITATION_NOT_PENDING",
+                "INVITATION_EXPIRED",
+                "ALREADY_MEMBER",
+                "ORGANISATION_ARCHIVED",
+                "CONCURRENT_CHANGE",
+            ]
+        },
+    ),
 )
-async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
+async def accept(principal: CurrentUser, invitation_id: PathKey) -> InvitationRead:
     """Join the organisation with the invited role. Accepting again is harmless."""
     return InvitationRead.from_doc(await invitation_service.accept(principal, invitation_id))
 
@@ -43,7 +55,10 @@ async def accept(principal: CurrentUser, invitation_id: str) -> InvitationRead:
 @router.post(
     "/{invitation_id}/decline",
     operation_id="me_invitations_decline",
-    responses=error_responses(404, 409),
+    responses=error_responses(
+        404, 409, codes={409: ["INVITATION_NOT_PENDING", "INVITATION_EXPIRED"]}
+    ),
 )
-async def decline(principal: CurrentUser, invitation_id: str) -> InvitationRead:
+async def decline(principal: CurrentUser, invitation_id: PathKey) -> InvitationRead:
+    """Say no; the organisation sees the invitation as declined."""
     return InvitationRead.from_doc(await invitation_service.decline(principal, invitation_id))

@@ -10,18 +10,21 @@ from app.api.deps import (
     CurrentUser,
     MediaPoolDep,
     OptionalUser,
+    PathKey,
     SettingsDep,
     StorageDep,
 )
 from app.api.http import set_created
 from app.api.routing import StrictRoute
 from app.api.uploads import UploadRoute
-from app.api.v1.endpoints.attachments import UPLOAD_ERRORS, read_file
+from app.api.v1.endpoints.attachments import read_file, upload_errors
 from app.schemas.common import error_responses
 from app.schemas.media import UPLOAD_SCHEMA, MediaRead
 from app.services import media as media_service
 
 router = APIRouter(tags=["media"], route_class=StrictRoute)
+FILE_SCHEMA = {"type": "string", "format": "binary", "maxLength": 20 * 1024 * 1024}
+CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "application/pdf")
 
 
 async def upload(
@@ -39,7 +42,7 @@ async def upload(
     fields, incoming = await read_file(request, settings, None)
     media = await media_service.upload(settings, storage, pool, principal, fields, incoming)
     set_created(response, f"/api/v1/media/{media.id}")
-    return MediaRead.from_doc(media)
+    return MediaRead.from_doc(media, settings.public_base_url)
 
 
 router.add_api_route(
@@ -50,7 +53,7 @@ router.add_api_route(
     response_model=MediaRead,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=UPLOAD_SCHEMA,
-    responses=UPLOAD_ERRORS,
+    responses=upload_errors(),
     route_class_override=UploadRoute,  # streams its body under the purpose's limit
 )
 
@@ -60,8 +63,12 @@ router.add_api_route(
     operation_id="media_get",
     responses=error_responses(404),
 )
-async def get_media(principal: OptionalUser, media_id: str) -> MediaRead:
-    return MediaRead.from_doc(await media_service.get(principal, media_id))
+async def get_media(principal: OptionalUser, media_id: PathKey, settings: SettingsDep) -> MediaRead:
+    """A file's metadata, for whoever may see what it is attached to (unattached: its
+    uploader and staff)."""
+    return MediaRead.from_doc(
+        await media_service.get(principal, media_id), settings.public_base_url
+    )
 
 
 @router.get(
@@ -70,20 +77,36 @@ async def get_media(principal: OptionalUser, media_id: str) -> MediaRead:
     response_class=Response,
     responses={
         200: {
-            "description": "The file (local storage)",
-            "content": {"application/octet-stream": {}},
+            "description": "The file (local storage), as its type: an image or a PDF.",
+            "content": {t: {"schema": FILE_SCHEMA} for t in CONTENT_TYPES},
+            "headers": {
+                "ETag": {"$ref": "#/components/headers/ETag"},
+                "Content-Disposition": {"$ref": "#/components/headers/Content-Disposition"},
+            },
         },
-        307: {"description": "Redirect to a short-lived read-only SAS URL (Azure)"},
-        **error_responses(404, 503),
+        307: {
+            "description": "Redirect to a short-lived read-only SAS URL (Azure).",
+            "headers": {"Location": {"$ref": "#/components/headers/Location"}},
+        },
+        **error_responses(
+            404,
+            503,
+            codes={
+                404: ["MEDIA_NOT_FOUND", "THUMBNAIL_NOT_FOUND", "MEDIA_CONTENT_MISSING"],
+                503: ["STORAGE_UNAVAILABLE"],
+            },
+        ),
     },
 )
 async def get_content(
     principal: OptionalUser,
-    media_id: str,
+    media_id: PathKey,
     settings: SettingsDep,
     storage: StorageDep,
     thumbnail: Annotated[bool, Query()] = False,
 ) -> Response:
+    """The bytes (or a redirect to them), for whoever may see the file; `thumbnail=true`
+    for an image's small version. The link in `content_url` is absolute, for `<img src>`."""
     found = await media_service.content(settings, storage, principal, media_id, thumbnail)
     headers = {"Cache-Control": found.cache_control, "ETag": found.etag}
     if found.redirect_url:
@@ -99,8 +122,10 @@ async def get_content(
     "/media/{media_id}",
     operation_id="media_delete",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(
+        401, 403, 404, 503, codes={403: ["NOT_MEDIA_OWNER"], 503: ["STORAGE_UNAVAILABLE"]}
+    ),
 )
-async def delete_media(principal: CurrentUser, media_id: str, storage: StorageDep) -> None:
+async def delete_media(principal: CurrentUser, media_id: PathKey, storage: StorageDep) -> None:
     """The owner, or staff/admins for moderation. References to it are cleared."""
     await media_service.delete(storage, principal, media_id)

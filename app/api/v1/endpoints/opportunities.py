@@ -4,10 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import IfMatch, SignedInViewer, ViewerDep
+from app.api.deps import IfMatch, PathKey, SignedInViewer, ViewerDep
+from app.api.openapi_contract import SENDS_ETAG
 from app.api.routing import StrictRoute
-from app.api.v1.endpoints.catalogue_routes import accepted, add_item_routes, created, tagged
-from app.schemas.catalogue import edit_responses
+from app.api.v1.endpoints.catalogue_routes import (
+    accepted,
+    add_item_routes,
+    create_errors,
+    created,
+    edit_errors,
+    tagged,
+)
 from app.schemas.common import error_responses
 from app.schemas.interaction import ApplicationRequest, InteractionRead
 from app.schemas.opportunity import (
@@ -40,7 +47,8 @@ async def list_opportunities(
     "",
     operation_id="opportunities_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409),
+    responses=create_errors("opportunity"),
+    openapi_extra=SENDS_ETAG,
 )
 async def create(
     who: SignedInViewer, body: OpportunityCreate, response: Response
@@ -54,8 +62,9 @@ async def create(
     "/{opportunity_id}",
     operation_id="opportunities_get",
     responses=error_responses(404),
+    openapi_extra=SENDS_ETAG,
 )
-async def get(who: ViewerDep, opportunity_id: str, response: Response) -> OpportunityRead:
+async def get(who: ViewerDep, opportunity_id: PathKey, response: Response) -> OpportunityRead:
     """By id or slug. Signed-in views are counted once per user per day."""
     view = await opportunities.read(who, opportunity_id)
     return OpportunityRead.from_view(tagged(response, view))
@@ -64,11 +73,12 @@ async def get(who: ViewerDep, opportunity_id: str, response: Response) -> Opport
 @router.patch(
     "/{opportunity_id}",
     operation_id="opportunities_update",
-    responses=edit_responses(OpportunityRead),
+    responses=edit_errors("opportunity", OpportunityRead),
+    openapi_extra=SENDS_ETAG,
 )
 async def update(
     who: SignedInViewer,
-    opportunity_id: str,
+    opportunity_id: PathKey,
     body: OpportunityUpdate,
     response: Response,
     if_match: IfMatch,
@@ -85,7 +95,8 @@ async def update(
     operation_id="opportunities_save",
     responses=error_responses(401, 404),
 )
-async def save(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
+async def save(who: SignedInViewer, opportunity_id: PathKey) -> InteractionRead:
+    """Bookmark it (saving twice is harmless); listed in `/me/opportunities`."""
     return InteractionRead.from_doc(await opportunities.save(who, opportunity_id))
 
 
@@ -94,7 +105,8 @@ async def save(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
     operation_id="opportunities_unsave",
     responses=error_responses(401, 404),
 )
-async def unsave(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
+async def unsave(who: SignedInViewer, opportunity_id: PathKey) -> InteractionRead:
+    """Remove the bookmark; works on items no longer public too."""
     return InteractionRead.from_doc(await opportunities.unsave(who, opportunity_id))
 
 
@@ -104,7 +116,7 @@ async def unsave(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
     responses=error_responses(401, 404),
 )
 async def set_application(
-    who: SignedInViewer, opportunity_id: str, body: ApplicationRequest
+    who: SignedInViewer, opportunity_id: PathKey, body: ApplicationRequest
 ) -> InteractionRead:
     """Record where you are with this opportunity: interested, applied, awarded, rejected."""
     row = await opportunities.set_application(who, opportunity_id, body.status)
@@ -116,7 +128,8 @@ async def set_application(
     operation_id="opportunities_application_clear",
     responses=error_responses(401, 404),
 )
-async def clear_application(who: SignedInViewer, opportunity_id: str) -> InteractionRead:
+async def clear_application(who: SignedInViewer, opportunity_id: PathKey) -> InteractionRead:
+    """Forget where you are with it; works on items no longer public too."""
     return InteractionRead.from_doc(await opportunities.clear_application(who, opportunity_id))
 
 

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser, SettingsDep
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PathKey, SettingsDep
 from app.api.http import set_created, set_etag
+from app.api.openapi_contract import SENDS_ETAG
 from app.api.routing import StrictRoute
 from app.api.v1.endpoints.attachments import add_attach_route
 from app.models.media import MediaOwnerKind
@@ -29,6 +30,7 @@ from app.services import invitations as invitation_service
 from app.services import memberships as membership_service
 from app.services import organisations as org_service
 from app.services.auth import Principal
+from app.services.capabilities import Action, denial_codes
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], route_class=StrictRoute)
 
@@ -41,6 +43,7 @@ def _read(principal: Principal | None, org: Organisation) -> OrganisationRead:
 async def list_organisations(
     principal: OptionalUser, query: Annotated[OrganisationQuery, Query()]
 ) -> OrganisationPage:
+    """Active organisations (staff also see archived ones), filtered and paged."""
     items, cursor, total = await org_service.list_organisations(principal, query)
     return OrganisationPage(
         items=[_read(principal, o) for o in items], next_cursor=cursor, total=total
@@ -51,7 +54,10 @@ async def list_organisations(
     "",
     operation_id="organisations_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 409),
+    responses=error_responses(
+        401, 403, 409, codes={403: denial_codes(Action.org_create), 409: ["SLUG_TAKEN"]}
+    ),
+    openapi_extra=SENDS_ETAG,
 )
 async def create(
     principal: CurrentUser, body: OrganisationCreate, response: Response
@@ -66,9 +72,10 @@ async def create(
     "/{organisation_id}",
     operation_id="organisations_get",
     responses=error_responses(404),
+    openapi_extra=SENDS_ETAG,
 )
 async def get(
-    principal: OptionalUser, organisation_id: str, response: Response
+    principal: OptionalUser, organisation_id: PathKey, response: Response
 ) -> OrganisationRead:
     """By id or slug."""
     org = await org_service.get(principal, organisation_id)
@@ -79,15 +86,18 @@ async def get(
 @router.patch(
     "/{organisation_id}",
     operation_id="organisations_update",
-    responses=error_responses(401, 403, 404, 412),
+    responses=error_responses(401, 403, 404, 412, codes={403: denial_codes(Action.org_edit)}),
+    openapi_extra=SENDS_ETAG,
 )
 async def update(
     principal: CurrentUser,
-    organisation_id: str,
+    organisation_id: PathKey,
     body: OrganisationUpdate,
     response: Response,
     if_match: IfMatch,
 ) -> OrganisationRead:
+    """Members with the editor role or above (and staff); send `If-Match` with the ETag
+    you read (a stale one is a 412)."""
     org = await org_service.update(principal, organisation_id, body, if_match)
     set_etag(response, org.version)
     return _read(principal, org)
@@ -97,9 +107,9 @@ async def update(
     "/{organisation_id}",
     operation_id="organisations_archive",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, codes={403: denial_codes(Action.org_archive)}),
 )
-async def archive(principal: CurrentUser, organisation_id: str) -> None:
+async def archive(principal: CurrentUser, organisation_id: PathKey) -> None:
     """Soft delete (owners, staff, admins)."""
     await org_service.set_archived(principal, organisation_id, True)
 
@@ -107,19 +117,30 @@ async def archive(principal: CurrentUser, organisation_id: str) -> None:
 @router.post(
     "/{organisation_id}/restore",
     operation_id="organisations_restore",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, codes={403: denial_codes(Action.org_restore)}),
 )
-async def restore(principal: CurrentUser, organisation_id: str) -> OrganisationRead:
+async def restore(principal: CurrentUser, organisation_id: PathKey) -> OrganisationRead:
+    """Bring an archived organisation back (staff)."""
     return _read(principal, await org_service.set_archived(principal, organisation_id, False))
 
 
 @router.delete(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_remove",
-    responses=error_responses(401, 403, 404, 409),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={
+            403: denial_codes(Action.member_remove, Action.member_leave),
+            404: ["ORGANISATION_NOT_FOUND", "MEMBER_NOT_FOUND"],
+            409: ["LAST_OWNER", "CONCURRENT_CHANGE"],
+        },
+    ),
 )
 async def remove_member(
-    principal: CurrentUser, organisation_id: str, user_id: str
+    principal: CurrentUser, organisation_id: PathKey, user_id: PathKey
 ) -> OrganisationRead:
     """Owners remove members; any member may leave (pass your own id). Never the last owner."""
     return _read(
@@ -130,10 +151,20 @@ async def remove_member(
 @router.patch(
     "/{organisation_id}/members/{user_id}",
     operation_id="organisations_members_update",
-    responses=error_responses(401, 403, 404, 409),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={
+            403: denial_codes(Action.member_demote),
+            404: ["ORGANISATION_NOT_FOUND", "MEMBER_NOT_FOUND"],
+            409: ["LAST_OWNER", "OWNER_NEEDS_INVITATION", "CONCURRENT_CHANGE"],
+        },
+    ),
 )
 async def change_member_role(
-    principal: CurrentUser, organisation_id: str, user_id: str, body: MemberRoleUpdate
+    principal: CurrentUser, organisation_id: PathKey, user_id: PathKey, body: MemberRoleUpdate
 ) -> OrganisationRead:
     """Owners demote an owner to editor (never the last owner). Making someone an owner is
     an invitation they accept (`OWNER_NEEDS_INVITATION` otherwise)."""
@@ -149,6 +180,7 @@ add_attach_route(
     operation_id="organisations_logo_set",
     summary="Set Logo",
     description="Organisation members; the previous logo is deleted.",
+    codes={403: denial_codes(Action.org_upload_logo), 404: ["ORGANISATION_NOT_FOUND"]},
 )
 
 
@@ -159,11 +191,22 @@ add_attach_route(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(401, 403, 404, 409, 429),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        409,
+        429,
+        codes={
+            403: denial_codes(Action.member_invite),
+            409: ["INVITATION_PENDING", "ORGANISATION_ARCHIVED"],
+            429: ["INVITATION_LIMIT"],
+        },
+    ),
 )
 async def invite(
     principal: CurrentUser,
-    organisation_id: str,
+    organisation_id: PathKey,
     body: InvitationCreate,
     settings: SettingsDep,
     response: Response,
@@ -179,11 +222,11 @@ async def invite(
 @router.get(
     "/{organisation_id}/invitations",
     operation_id="organisations_invitations_list",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, codes={403: denial_codes(Action.invitation_list)}),
 )
 async def list_invitations(
     principal: CurrentUser,
-    organisation_id: str,
+    organisation_id: PathKey,
     query: Annotated[InvitationQuery, Query()],
 ) -> InvitationPage:
     """Owners; newest first (pending ones by default)."""
@@ -198,11 +241,12 @@ async def list_invitations(
 @router.get(
     "/{organisation_id}/invitations/{invitation_id}",
     operation_id="organisations_invitations_get",
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, codes={403: denial_codes(Action.invitation_list)}),
 )
 async def get_invitation(
-    principal: CurrentUser, organisation_id: str, invitation_id: str
+    principal: CurrentUser, organisation_id: PathKey, invitation_id: PathKey
 ) -> InvitationRead:
+    """One invitation of the organisation, whatever its status (owners)."""
     inv = await invitation_service.get_for_organisation(principal, organisation_id, invitation_id)
     return InvitationRead.from_doc(inv)
 
@@ -211,10 +255,19 @@ async def get_invitation(
     "/{organisation_id}/invitations/{invitation_id}",
     operation_id="organisations_invitations_revoke",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(401, 403, 404, 409),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        409,
+        codes={
+            403: denial_codes(Action.invitation_revoke),
+            409: ["INVITATION_NOT_PENDING", "INVITATION_EXPIRED"],
+        },
+    ),
 )
 async def revoke_invitation(
-    principal: CurrentUser, organisation_id: str, invitation_id: str
+    principal: CurrentUser, organisation_id: PathKey, invitation_id: PathKey
 ) -> None:
     """Owners withdraw a pending invitation (revoking twice is harmless)."""
     await invitation_service.revoke(principal, organisation_id, invitation_id)

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import CurrentUser, IfMatch, OptionalUser
+from app.api.deps import CurrentUser, IfMatch, OptionalUser, PathKey
 from app.api.http import set_created, set_etag
+from app.api.openapi_contract import SENDS_ETAG
 from app.api.routing import StrictRoute
 from app.api.v1.endpoints.attachments import add_attach_route
 from app.models.media import MediaOwnerKind
@@ -19,9 +20,11 @@ router = APIRouter(prefix="/profiles", tags=["profiles"], route_class=StrictRout
 @router.get(
     "/me",
     operation_id="profiles_me_get",
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, codes={404: ["PROFILE_NOT_FOUND"]}),
+    openapi_extra=SENDS_ETAG,
 )
 async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
+    """Your own profile, every field (demographics included); 404 until you create it."""
     profile = await profile_service.get_mine(principal)
     set_etag(response, profile.version)
     return ProfileRead.from_doc(profile, private_view=True)
@@ -30,7 +33,11 @@ async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
 @router.put(
     "/me",
     operation_id="profiles_me_put",
-    responses={201: {"model": ProfileRead, "description": "Created"}, **error_responses(401, 412)},
+    responses={
+        201: {"model": ProfileRead, "description": "Created"},
+        **error_responses(401, 409, 412, codes={409: ["PROFILE_EXISTS"]}),
+    },
+    openapi_extra=SENDS_ETAG,
 )
 async def put_mine(
     principal: CurrentUser, body: ProfileWrite, response: Response, if_match: IfMatch
@@ -47,11 +54,14 @@ async def put_mine(
 @router.patch(
     "/me",
     operation_id="profiles_me_patch",
-    responses=error_responses(401, 404, 412),
+    responses=error_responses(401, 404, 412, codes={404: ["PROFILE_NOT_FOUND"]}),
+    openapi_extra=SENDS_ETAG,
 )
 async def patch_mine(
     principal: CurrentUser, body: ProfilePatch, response: Response, if_match: IfMatch
 ) -> ProfileRead:
+    """Change some fields of your profile; send `If-Match` with the ETag you read (a stale
+    one is a 412)."""
     profile = await profile_service.patch_mine(principal, body, if_match)
     set_etag(response, profile.version)
     return ProfileRead.from_doc(profile, private_view=True)
@@ -66,6 +76,7 @@ add_attach_route(
     summary="Set Avatar",
     description="Upload and attach an avatar; the previous one is deleted. Visible to whoever "
     "may see the profile.",
+    codes={404: ["PROFILE_NOT_FOUND"]},
 )
 
 
@@ -89,8 +100,12 @@ async def list_profiles(
     "/{profile_id}",
     operation_id="profiles_get",
     responses=error_responses(404),
+    openapi_extra=SENDS_ETAG,
 )
-async def get_profile(principal: OptionalUser, profile_id: str, response: Response) -> ProfileRead:
+async def get_profile(
+    principal: OptionalUser, profile_id: PathKey, response: Response
+) -> ProfileRead:
+    """A profile you may see: public ones, members-only ones when signed in, your own."""
     profile = await profile_service.get(principal, profile_id)
     set_etag(response, profile.version)
     return ProfileRead.from_doc(

@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import IfMatch, SignedInViewer
+from app.api.deps import MAX_PATH_KEY, IfMatch, SignedInViewer
 from app.api.http import set_etag
+from app.api.openapi_contract import SENDS_ETAG
 from app.api.v1.endpoints.workflow import Presenter
 from app.schemas.catalogue import RejectRequest, RevisionRead
 from app.schemas.common import error_responses
+from app.services.capabilities import Action, denial_codes
 from app.services.catalogue import KindService
 
 
@@ -22,10 +24,11 @@ def add_revision_routes(
     param: str,
 ) -> None:
     entity = service.kind.entity
-    name = entity + "s"
+    name = router.prefix.strip("/")  # the operation ids' domain: "opportunities"
+    not_found = [f"{entity.upper()}_NOT_FOUND", "REVISION_NOT_FOUND"]
     path = "/{" + param + "}/revision"
     # Evaluated now (no postponed annotations in this module), so FastAPI sees the alias.
-    Key = Annotated[str, Path(alias=param)]
+    Key = Annotated[str, Path(alias=param, min_length=1, max_length=MAX_PATH_KEY)]
 
     async def get_revision(who: SignedInViewer, key: Key, response: Response) -> RevisionRead:
         item = await service.revision(who, key)
@@ -57,7 +60,13 @@ def add_revision_routes(
         operation_id=f"{name}_revision_get",
         summary=f"See the {entity}'s pending revision",
         description="Field by field, live vs proposed (its organisation and staff).",
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(
+            401,
+            403,
+            404,
+            codes={403: denial_codes(Action.item_view_unpublished), 404: not_found},
+        ),
+        openapi_extra=SENDS_ETAG,
     )
     router.add_api_route(
         path,
@@ -67,7 +76,9 @@ def add_revision_routes(
         operation_id=f"{name}_revision_withdraw",
         summary=f"Withdraw the {entity}'s pending revision",
         description="Its organisation (or staff); what is live does not change.",
-        responses=error_responses(401, 403, 404, 412),
+        responses=error_responses(
+            401, 403, 404, 412, codes={403: denial_codes(Action.item_edit), 404: not_found}
+        ),
     )
     for action, endpoint, description in (
         ("approve", approve, "Apply it to the live item, re-validated (staff; If-Match)."),
@@ -81,5 +92,17 @@ def add_revision_routes(
             operation_id=f"{name}_revision_{action}",
             summary=f"{action.capitalize()} the {entity}'s pending revision",
             description=description,
-            responses=error_responses(401, 403, 404, 409, 412),
+            responses=error_responses(
+                401,
+                403,
+                404,
+                409,
+                412,
+                codes={
+                    403: denial_codes(Action.item_moderate),
+                    404: not_found,
+                    409: ["REVISION_INVALID", "ITEM_ARCHIVED", "CONCURRENT_CHANGE"],
+                },
+            ),
+            openapi_extra=SENDS_ETAG,
         )

@@ -15,6 +15,7 @@ router = APIRouter(
 
 @router.get("/me", operation_id="users_me_get")
 async def get_me(principal: CurrentUser) -> UserRead:
+    """Your account: e-mail, name, role, verification."""
     return UserRead.from_doc(await user_service.get_me(principal))
 
 
@@ -28,6 +29,7 @@ async def update_me(principal: CurrentUser, body: UserUpdateMe) -> UserRead:
     "/me/password",
     operation_id="users_me_change_password",
     status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(422, codes={422: ["INVALID_CURRENT_PASSWORD", "WEAK_PASSWORD"]}),
 )
 async def change_password(
     principal: CurrentUser, body: PasswordChange, settings: SettingsDep

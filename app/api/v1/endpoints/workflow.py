@@ -10,11 +10,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response, status
 
-from app.api.deps import IfMatch, SignedInViewer
+from app.api.deps import MAX_PATH_KEY, IfMatch, SignedInViewer
 from app.api.http import set_etag
+from app.api.openapi_contract import SENDS_ETAG
 from app.schemas.catalogue import ReasonRequest, RejectRequest
 from app.schemas.common import error_responses
+from app.services.capabilities import Action, denial_codes
 from app.services.catalogue import ItemView, KindService, Viewer
+from app.services.catalogue.workflow import TRANSITIONS
 
 Presenter = Callable[[ItemView[Any]], Any]
 
@@ -38,8 +41,10 @@ def add_workflow_routes(
     param: str,
 ) -> None:
     entity = service.kind.entity
+    collection = router.prefix.strip("/")  # the operation ids' domain: "opportunities"
     path = "/{" + param + "}"
-    Key = Annotated[str, Path(alias=param)]
+    not_found = f"{entity.upper()}_NOT_FOUND"
+    Key = Annotated[str, Path(alias=param, min_length=1, max_length=MAX_PATH_KEY)]
 
     def register(action: str, endpoint: Callable[..., Any]) -> None:
         endpoint.__name__ = f"{entity}_{action}"
@@ -48,10 +53,22 @@ def add_workflow_routes(
             endpoint,
             methods=["POST"],
             response_model=read_model,
-            operation_id=f"{entity}s_{action}",
+            operation_id=f"{collection}_{action}",
             summary=f"{action.capitalize()} a {entity}",
             description=DESCRIPTIONS[action],
-            responses=error_responses(401, 403, 404, 409, 412),
+            responses=error_responses(
+                401,
+                403,
+                404,
+                409,
+                412,
+                codes={
+                    403: denial_codes(TRANSITIONS[action][2]),
+                    404: [not_found],
+                    409: ["INVALID_TRANSITION", "CONCURRENT_CHANGE"],
+                },
+            ),
+            openapi_extra=SENDS_ETAG,
         )
 
     async def reasoned(
@@ -95,9 +112,25 @@ def add_workflow_routes(
     async def purge(who: SignedInViewer, key: Key) -> None:
         await service.purge(who, key)
 
-    for func, suffix, op, summary in (
-        (archive, "", "archive", f"Archive (soft-delete) a {entity}"),
-        (purge, "/purge", "purge", f"Delete an archived {entity} for good (admins)"),
+    for func, suffix, op, summary, description, capability, conflicts in (
+        (
+            archive,
+            "",
+            "archive",
+            f"Archive (soft-delete) a {entity}",
+            "Hidden from everyone but staff; staff can restore it (owners, staff, admins).",
+            Action.item_archive,
+            ["INVALID_TRANSITION", "CONCURRENT_CHANGE"],
+        ),
+        (
+            purge,
+            "/purge",
+            "purge",
+            f"Delete an archived {entity} for good (admins)",
+            "Removes the archived item and what hangs off it; archive it first.",
+            Action.item_purge,
+            ["NOT_ARCHIVED"],
+        ),
     ):
         func.__name__ = f"{entity}_{op}"
         router.add_api_route(
@@ -105,7 +138,14 @@ def add_workflow_routes(
             func,
             methods=["DELETE"],
             status_code=status.HTTP_204_NO_CONTENT,
-            operation_id=f"{entity}s_{op}",
+            operation_id=f"{collection}_{op}",
             summary=summary,
-            responses=error_responses(401, 403, 404, 409),
+            description=description,
+            responses=error_responses(
+                401,
+                403,
+                404,
+                409,
+                codes={403: denial_codes(capability), 404: [not_found], 409: conflicts},
+            ),
         )
