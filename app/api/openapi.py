@@ -14,6 +14,7 @@ from app.api.openapi_contract import (
     SECURITY_SCHEME,
     apply_contract,
     integer_formats,
+    outputs_required,
     shared_examples,
 )
 from app.core.config import Settings
@@ -74,5 +75,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             apply_contract(operation, routes[(path, method)], path)
     integer_formats(schema)
     shared_examples(schema)
+    outputs_required(schema)
     app.openapi_schema = schema
     return schema

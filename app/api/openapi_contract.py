@@ -286,3 +286,42 @@ def shared_examples(schema: dict[str, Any]) -> None:
                         shared.setdefault(code, example)
                         examples[code] = {"$ref": f"#/components/examples/{code}"}
     schema["components"]["examples"] = dict(sorted(shared.items()))
+
+
+def _refs(node: Any, found: set[str], schemas: dict[str, Any]) -> set[str]:
+    """Names of the component schemas `node` reaches."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in found:
+                found.add(name)
+                _refs(schemas.get(name), found, schemas)
+        for value in node.values():
+            _refs(value, found, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found, schemas)
+    return found
+
+
+def outputs_required(schema: dict[str, Any]) -> None:
+    """Response models are serialized whole (no field is ever left out), so in schemas only
+    responses use, every property is required — generated clients then type them as always
+    present. Schemas that requests use too, and the error shape (whose `details` items are
+    built by hand), keep pydantic's `required`."""
+    schemas: dict[str, Any] = schema.get("components", {}).get("schemas", {})
+    inputs: set[str] = set()
+    outputs: set[str] = set()
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            _refs(operation.get("requestBody"), inputs, schemas)
+            _refs(operation.get("parameters"), inputs, schemas)
+            for status, response in operation.get("responses", {}).items():
+                if int(status) < 400:
+                    _refs(response, outputs, schemas)
+    errors = _refs({"$ref": "#/components/schemas/ErrorResponse"}, set(), schemas)
+    for name in sorted(outputs - inputs - errors):
+        properties = schemas[name].get("properties")
+        if properties:
+            schemas[name]["required"] = list(properties)
