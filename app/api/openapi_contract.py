@@ -19,6 +19,7 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import RouteContext
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
 
 from app.api.deps import get_current_user, require_roles
 from app.core.ratelimit import POLICY_HEADER, RATE_LIMIT_HEADERS, is_rate_limited
@@ -39,6 +40,8 @@ SECURITY_SCHEME = {
 # Route markers, passed as `openapi_extra=`: the route sends an ETag / a no-store body.
 SENDS_ETAG = {"x-sends-etag": True}
 NO_STORE = {"x-no-store": True}
+# A route that never touches the database (so never answers 503 DATABASE_UNAVAILABLE).
+NO_DATABASE = {"x-no-database": True}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -113,6 +116,10 @@ MESSAGES = {
     "INVALID_TOKEN": "The token is invalid or expired.",
     "INVALID_QUERY_STRING": "The query string is not valid.",
     "VALIDATION_ERROR": "The request is not valid.",
+    "INVALID_QUERY": "Query parameter names may not contain '$' or '['.",
+    "REPEATED_QUERY_PARAMETER": "Query parameters given more than once: limit.",
+    "INVALID_CURSOR": "The cursor is not valid.",
+    "DATABASE_UNAVAILABLE": "The database is unavailable; try again shortly.",
     "PAYLOAD_TOO_LARGE": "The request body is too large.",
     "JSON_REQUIRED": "Send the body as application/json.",
     "FORM_REQUIRED": "Send the body as application/x-www-form-urlencoded.",
@@ -184,6 +191,39 @@ def _ensure(responses: dict[str, Any], status: int, codes: tuple[str, ...]) -> N
         del media["examples"]
 
 
+def _query_models(route: RouteContext) -> list[type[BaseModel]]:
+    models, stack = [], [route.dependant]
+    while stack:
+        current = stack.pop()
+        for field in current.query_params:
+            annotation = field.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                models.append(annotation)
+        stack.extend(current.dependencies)
+    return models
+
+
+def _validation_codes(operation: dict[str, Any], route: RouteContext) -> tuple[str, ...]:
+    """422: operator syntax in any query string (INVALID_QUERY, the middleware's), then
+    what the route's inputs can fail with: a query model's own codes (`error_codes`)."""
+    codes = ["INVALID_QUERY"]
+    params = operation.get("parameters", [])
+    if params or "requestBody" in operation:
+        codes.append("VALIDATION_ERROR")
+    if any(p["in"] == "query" for p in params):
+        codes.append("REPEATED_QUERY_PARAMETER")
+    for model in _query_models(route):
+        codes += [c for c in getattr(model, "error_codes", ()) if c not in codes]
+    return tuple(codes)
+
+
+def _ensure_code(responses: dict[str, Any], status: int, code: str) -> None:
+    """Declare `status` with `code` among its examples, whatever else it has."""
+    _ensure(responses, status, (code,))
+    examples = responses[str(status)]["content"]["application/json"]["examples"]
+    examples.setdefault(code, error_example(code, MESSAGES.get(code)))
+
+
 def _body_codes(operation: dict[str, Any]) -> tuple[str, ...]:
     content = operation["requestBody"].get("content", {})
     if "multipart/form-data" in content:
@@ -224,19 +264,19 @@ def apply_contract(operation: dict[str, Any], route: RouteContext, path: str) ->
     if "requestBody" in operation:
         _ensure(responses, 413, DEFAULT_CODES[413])
         _ensure(responses, 415, _body_codes(operation))
-        _ensure(responses, 422, DEFAULT_CODES[422])
-    if "422" in responses:
-        _ensure(responses, 422, DEFAULT_CODES[422])
-    for status, codes in DEFAULT_CODES.items():
+    _ensure(responses, 422, _validation_codes(operation, route))
+    for status, usual in DEFAULT_CODES.items():
         if status in (400, 500) or str(status) in responses:
-            _ensure(responses, status, codes)
+            _ensure(responses, status, usual)
+    if not operation.pop("x-no-database", False):
+        _ensure_code(responses, 503, "DATABASE_UNAVAILABLE")
     _headers(operation, route)
     operation.pop("x-sends-etag", None)
     operation.pop("x-no-store", None)
 
 
 def _headers(operation: dict[str, Any], route: RouteContext) -> None:
-    limited = is_rate_limited(route.endpoint)
+    limited = route.endpoint is not None and is_rate_limited(route.endpoint)
     for status, response in operation["responses"].items():
         code = int(status)
         headers: dict[str, Any] = response.setdefault("headers", {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from bson import ObjectId
 from pydantic import BaseModel, Field, field_validator
@@ -53,6 +53,7 @@ class AuditPage(Page[AuditRead]):
 
 
 class AuditQuery(PageQuery):
+    error_codes: ClassVar[tuple[str, ...]] = (*PageQuery.error_codes, "INVALID_ID")
     entity: str | None = Field(
         default=None,
         max_length=40,

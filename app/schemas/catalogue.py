@@ -83,6 +83,14 @@ class CatalogueQuery(PageQuery):
     and narrows `sort` and `facets` to the closed sets it offers (enums in the spec).
     Fields are validated in this order, so a sort or facet problem is reported first."""
 
+    error_codes: ClassVar[tuple[str, ...]] = (
+        *PageQuery.error_codes,
+        "INVALID_SORT",
+        "INVALID_FACET",
+        "INVALID_QUERY",
+        "UNKNOWN_REFERENCE",
+    )
+
     status: ItemStatus | None = Field(
         default=None,
         description="Default published. Other statuses: staff, or your own organisations' items.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -65,6 +65,7 @@ class MyOpportunityPage(Page[MyOpportunityRead]):
 
 
 class MyOpportunityQuery(PageQuery):
+    error_codes: ClassVar[tuple[str, ...]] = (*PageQuery.error_codes, "INVALID_STATUS")
     status: Annotated[MyOpportunityStatus | None, coded("INVALID_STATUS")] = Field(
         default=None, description="Saved, or where your application stands."
     )

@@ -140,6 +140,8 @@ class OpportunityPage(Page[OpportunityRead | ItemTombstone], CataloguePage):
 class OpportunityQuery(CatalogueQuery):
     """`GET /opportunities`. Amount filters need a currency (422 `CURRENCY_REQUIRED`)."""
 
+    error_codes: ClassVar[tuple[str, ...]] = (*CatalogueQuery.error_codes, "CURRENCY_REQUIRED")
+
     stages: Annotated[list[BusinessStage], BeforeValidator(split_values)] = Field(
         default_factory=list, max_length=5
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -173,6 +173,11 @@ OrganisationSort = Literal["name", "newest"]
 
 
 class OrganisationQuery(PageQuery):
+    error_codes: ClassVar[tuple[str, ...]] = (
+        *PageQuery.error_codes,
+        "INVALID_SORT",
+        "INVALID_QUERY",
+    )
     type: OrganisationType | None = None
     country: CountryCode | None = None
     q: str | None = Field(default=None, max_length=200)

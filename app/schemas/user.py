@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -111,6 +111,7 @@ AdminUserSort = Literal["-created_at", "created_at", "email"]
 
 
 class AdminUserQuery(PageQuery):
+    error_codes: ClassVar[tuple[str, ...]] = (*PageQuery.error_codes, "INVALID_SORT")
     role: Role | None = None
     status: UserStatus | None = None
     q: str | None = Field(default=None, max_length=100, description="Text in e-mail or name.")

@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient
 
 from app.core.config import Settings
 from app.main import create_app
-from app.tests import factories
+from app.tests import contract, factories
 from app.tests.redis_server import redis_url  # noqa: F401 - a session fixture
 
 
@@ -56,7 +56,11 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
     transport = ASGITransport(app=app, client=("203.0.113.10", 51000))
-    async with AsyncClient(transport=transport, base_url="http://testserver") as c:
+    # Every response is checked against the spec the app serves (app/tests/contract.py).
+    hooks = {"response": [contract.response_hook(app)]}
+    async with AsyncClient(
+        transport=transport, base_url="http://testserver", event_hooks=hooks
+    ) as c:
         yield c
 
 

@@ -63,7 +63,7 @@ def compiled_client() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def server(tmp_path_factory: pytest.TempPathFactory):
     """The app as `make run` serves it (embedded database, demo data), on a free port."""
     port = _free_port()
     workdir = tmp_path_factory.mktemp("journey")

@@ -38,6 +38,7 @@ LISTS = {
     "/api/v1/admin/audit",
     "/api/v1/admin/moderation",
     "/api/v1/admin/partners",
+    "/api/v1/dev/outbox",
 }
 
 

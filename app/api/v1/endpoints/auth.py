@@ -1,6 +1,6 @@
 """Sign-up, login, token refresh/logout, e-mail verification and password reset."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response, status
 
@@ -37,7 +37,9 @@ LOGIN_ERRORS = error_responses(
         429: ["LOGIN_THROTTLED", "RATE_LIMITED"],
     },
 )
-ACCEPTED = {202: {"description": "Accepted: queued; the same answer for every address."}}
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {"description": "Accepted: queued; the same answer for every address."}
+}
 
 
 @router.post(

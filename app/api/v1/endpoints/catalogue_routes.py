@@ -43,7 +43,9 @@ def create_errors(entity: str) -> dict[int | str, Any]:
         403,
         404,
         409,
+        422,
         codes={
+            422: ["UNKNOWN_REFERENCE"],
             403: [*denial_codes(Action.item_create), "STAFF_ONLY_FIELD"],
             404: ["ORGANISATION_NOT_FOUND"],
             409: ["SLUG_TAKEN"],
@@ -65,7 +67,9 @@ def edit_errors(entity: str, read_model: type) -> dict[int | str, Any]:
             404,
             409,
             412,
+            422,
             codes={
+                422: ["UNKNOWN_REFERENCE"],
                 403: [*denial_codes(Action.item_edit), "STAFF_ONLY_FIELD"],
                 404: [f"{entity.upper()}_NOT_FOUND"],
                 409: ["ITEM_ARCHIVED", "SLUG_TAKEN", "CONCURRENT_CHANGE"],

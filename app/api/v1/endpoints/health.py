@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 
+from app.api.openapi_contract import NO_DATABASE
 from app.api.routing import StrictRoute
 from app.core.exceptions import ServiceUnavailable
 from app.schemas.common import error_responses
@@ -10,7 +11,7 @@ from app.schemas.health import Health
 router = APIRouter(prefix="/health", tags=["health"], route_class=StrictRoute)
 
 
-@router.get("/live", operation_id="health_live")
+@router.get("/live", operation_id="health_live", openapi_extra=NO_DATABASE)
 async def live() -> Health:
     """The process answers (no dependency is checked)."""
     return Health(status="ok")

@@ -17,7 +17,7 @@ from app.api.deps import (
 from app.api.http import set_created
 from app.api.routing import StrictRoute
 from app.api.uploads import UploadRoute
-from app.api.v1.endpoints.attachments import read_file, upload_errors
+from app.api.v1.endpoints.attachments import UPLOAD_CODES, read_file, upload_errors
 from app.schemas.common import error_responses
 from app.schemas.media import UPLOAD_SCHEMA, MediaRead
 from app.services import media as media_service
@@ -53,7 +53,7 @@ router.add_api_route(
     response_model=MediaRead,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=UPLOAD_SCHEMA,
-    responses=upload_errors(),
+    responses=upload_errors({422: [*UPLOAD_CODES[422], "PURPOSE_REQUIRED", "INVALID_PURPOSE"]}),
     route_class_override=UploadRoute,  # streams its body under the purpose's limit
 )
 

@@ -35,7 +35,9 @@ async def get_mine(principal: CurrentUser, response: Response) -> ProfileRead:
     operation_id="profiles_me_put",
     responses={
         201: {"model": ProfileRead, "description": "Created"},
-        **error_responses(401, 409, 412, codes={409: ["PROFILE_EXISTS"]}),
+        **error_responses(
+            401, 409, 412, 422, codes={409: ["PROFILE_EXISTS"], 422: ["UNKNOWN_REFERENCE"]}
+        ),
     },
     openapi_extra=SENDS_ETAG,
 )
@@ -54,7 +56,9 @@ async def put_mine(
 @router.patch(
     "/me",
     operation_id="profiles_me_patch",
-    responses=error_responses(401, 404, 412, codes={404: ["PROFILE_NOT_FOUND"]}),
+    responses=error_responses(
+        401, 404, 412, 422, codes={404: ["PROFILE_NOT_FOUND"], 422: ["UNKNOWN_REFERENCE"]}
+    ),
     openapi_extra=SENDS_ETAG,
 )
 async def patch_mine(

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Request, Response
 
 from app.api.http import not_modified
+from app.api.openapi_contract import SENDS_ETAG
 from app.api.routing import StrictRoute
 from app.models.reference import ReferenceKind
 from app.schemas.reference import ReferenceList
@@ -18,6 +19,7 @@ CACHE_CONTROL = "public, max-age=300"
     operation_id="reference_list",
     response_model=ReferenceList,
     responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
+    openapi_extra=SENDS_ETAG,
 )
 async def list_reference(
     kind: ReferenceKind, request: Request, response: Response
