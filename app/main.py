@@ -33,8 +33,12 @@ DESCRIPTION = """RunWei connects entrepreneurs and small-business owners with op
 (grants, loans, equity, accelerators, competitions), events, and the organisations and
 partners that publish them.
 
-Every error has the shape `{"error": {"code", "message", "details"}, "request_id"}`.
-Lists use keyset pagination: `?limit=&cursor=` → `{"items", "next_cursor", "total"}`."""
+Every error has the shape `{"error": {"code", "message", "details"}, "request_id"}`; each
+operation documents the codes it answers with. Lists use keyset pagination: `?limit=&cursor=`
+→ `{"items", "next_cursor", "total"}`. List parameters take `?type=a&type=b`, `?type=a,b`
+or `?type[]=a&type[]=b`. Datetimes are ISO 8601 UTC with `Z`. Rate-limited operations send
+the IETF RateLimit fields (integers, delta-seconds); every 429 and 503 has `Retry-After`.
+Public reads take an optional bearer token (a bad one is a 401)."""
 
 
 TAGS = [

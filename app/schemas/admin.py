@@ -52,12 +52,15 @@ class AuditPage(Page[AuditRead]):
     """A page of audit entries, newest first."""
 
 
+# What the audit log records changes to (the services' ENTITY names; the catalogue kinds').
+AuditEntity = Literal["opportunity", "event", "organisation", "partner", "reference", "user"]
+
+
 class AuditQuery(PageQuery):
     error_codes: ClassVar[tuple[str, ...]] = (*PageQuery.error_codes, "INVALID_ID")
-    entity: str | None = Field(
+    entity: AuditEntity | None = Field(
         default=None,
-        max_length=40,
-        description="opportunity, event, organisation, partner, reference, user",
+        description="What kind of thing changed.",
     )
     entity_id: str | None = Field(default=None, max_length=120)
     actor_id: str | None = Field(default=None, max_length=40)

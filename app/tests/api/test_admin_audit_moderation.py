@@ -23,6 +23,7 @@ async def test_audit_filters(client: AsyncClient, admin, partner, staff) -> None
     def get(**params):
         return client.get("/api/v1/admin/audit", headers=admin.headers, params=params)
 
+    assert (await get(entity="password_hash")).status_code == 422  # a closed set (an enum)
     by_item = (await get(entity="opportunity", entity_id=item["id"])).json()["items"]
     assert [e["action"] for e in by_item] == ["status_change", "update", "create"]  # newest first
     update = by_item[1]

@@ -139,7 +139,9 @@ async def test_throttled_after_five_failures_and_success_resets(client: AsyncCli
     assert fifth.json()["error"]["code"] == "LOGIN_THROTTLED"
     retry_after = int(fifth.headers["retry-after"])
     assert 0 < retry_after <= 30
-    unlock_at = datetime.fromisoformat(fifth.json()["error"]["details"][0]["unlock_at"])
+    raw_unlock = fifth.json()["error"]["details"][0]["unlock_at"]
+    assert raw_unlock.endswith("Z")  # one datetime format, error details included
+    unlock_at = datetime.fromisoformat(raw_unlock)
     assert timedelta(seconds=0) < unlock_at - datetime.now(UTC) <= timedelta(seconds=31)
     # While it runs, even the right password from this client waits (no check is made).
     waiting = await login(client)

@@ -136,3 +136,9 @@ async def test_rate_limit_and_retry_after_are_readable(client: AsyncClient) -> N
     assert limited.headers["access-control-allow-origin"] == ALLOWED
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.headers["ratelimit-remaining"] == "0"
+    # IETF RateLimit fields, integers; Reset in delta-seconds (not an epoch).
+    for answer in answers:
+        assert answer.headers["ratelimit-limit"] == "5"
+        assert 0 <= int(answer.headers["ratelimit-reset"]) <= 60
+        assert answer.headers["ratelimit-policy"] == "5;w=60"
+    assert "retry-after" not in answers[0].headers  # on the 429 only

@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
 from app.models.reference import ReferenceKind
 from app.services.catalogue.kinds import CatalogueKind
+from app.tests import contract
 
 ROOT = Path(__file__).resolve().parents[3]
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -276,3 +278,42 @@ async def test_every_unknown_resource_is_a_documented_404(
         if response.status_code != 404 or code not in documented_codes(op, 404):
             problems.append(f"GET {path}: {response.status_code} {code}")
     assert not problems, "\n".join(problems)
+
+
+# --- the response contract every test's client enforces (app/tests/contract.py) ----------------
+
+
+def _response(method: str, path: str, status: int, **kwargs: Any) -> httpx.Response:
+    request = httpx.Request(method, f"http://testserver{path}")
+    return httpx.Response(status, request=request, **kwargs)
+
+
+def test_the_response_contract_catches_what_the_spec_does_not_say(app: FastAPI) -> None:
+    ok = _response("GET", "/api/v1/users/me", 200, json={"id": "x"})
+    assert contract.violations(app, ok) == []
+    cases = {
+        "status not declared": _response("GET", "/api/v1/users/me", 418, json={}),
+        "sends etag": _response("GET", "/api/v1/users/me", 200, json={}, headers={"ETag": '"1"'}),
+        "201 without Location": _response("POST", "/api/v1/auth/register", 201, json={"id": "x"}),
+        "datetime without Z": _response(
+            "GET", "/api/v1/users/me", 200, json={"created_at": "2026-01-01T00:00:00+00:00"}
+        ),
+        "not among": _response("GET", "/api/v1/users/me", 200, text="hi"),
+        "code NO_SUCH_CODE not documented": _response(
+            "GET",
+            "/api/v1/users/me",
+            401,
+            json={"error": {"code": "NO_SUCH_CODE", "message": "m", "details": []}},
+        ),
+        "not the error shape": _response(
+            "GET",
+            "/api/v1/users/me",
+            401,
+            json={"error": {"code": "INVALID_TOKEN", "message": "m", "details": [{"x": 1}]}},
+        ),
+    }
+    for expected, response in cases.items():
+        found = contract.violations(app, response)
+        assert any(expected in problem for problem in found), (expected, found)
+    outside = _response("GET", "/api/v1/_test/anything", 500, text="x")
+    assert contract.violations(app, outside) == []  # not in the spec: not checked

@@ -45,6 +45,15 @@ async def test_admin_create_update_retire_changes_etag_and_audits(
         json={"slug": "blue-economy", "name": "Blue Economy"},
     )
     assert created.status_code == 201
+    location = created.headers["location"]
+    assert location == "/api/v1/admin/reference/tags/blue-economy"
+    read = await client.get(location, headers=admin.headers)
+    assert read.json() == created.json()
+    assert_error(
+        await client.get("/api/v1/admin/reference/tags/nope", headers=admin.headers),
+        404,
+        "REFERENCE_NOT_FOUND",
+    )
     duplicate = await client.post(
         "/api/v1/admin/reference/tags",
         headers=admin.headers,
