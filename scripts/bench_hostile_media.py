@@ -13,7 +13,9 @@ Worst cases: the largest image each format may have (PNG/baseline JPEG at the fu
 budget, progressive JPEG and WebP at their reduced budgets), filled with noise up to the
 byte limit where that is possible and all zeros where it is not; a GIF with as many frames
 as the byte limit holds on the largest canvas; PNGs that decompress to far more than their
-size (huge dimensions, zTXt chunks); and headers just over the budget.
+size (huge dimensions, zTXt chunks); headers just over the budget; and files whose
+structure would keep a decoder looping (a progressive JPEG of empty scans, a PNG of empty
+chunks) — refused before decoding.
 
     python scripts/bench_hostile_media.py [--burst 10] [--only cover_image]
 """
@@ -156,6 +158,25 @@ def png_text_bomb(pixels: int, limit: int) -> bytes:
     return _save(Image.new("RGB", (64, 64)), "PNG", pnginfo=info)
 
 
+def jpeg_scan_flood(pixels: int, limit: int) -> bytes:
+    """A progressive JPEG at its budget followed by as many empty scans as the byte limit
+    holds (10 bytes each; libjpeg decodes each over the whole image): refused by structure."""
+    size = _dims(pixels * 4 // 10)
+    data = _save(Image.linear_gradient("L").resize(size).convert("RGB"), "JPEG", progressive=True)
+    start = data.rfind(b"\xff\xda")
+    header = data[start : start + 2 + int.from_bytes(data[start + 2 : start + 4], "big")]
+    return data[:-2] + header * ((limit - len(data)) // len(header)) + b"\xff\xd9"
+
+
+def png_chunk_flood(pixels: int, limit: int) -> bytes:
+    """A small PNG with as many empty private chunks as the byte limit holds (Pillow walks
+    each in Python): refused by structure."""
+    data = _save(Image.new("RGB", (64, 64)), "PNG")
+    empty = struct.pack(">I", 0) + b"zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    at = data.find(b"IDAT") - 4
+    return data[:at] + empty * ((limit - len(data)) // len(empty)) + data[at:]
+
+
 def png_one_row_over(pixels: int, limit: int) -> bytes:
     width, height = _dims(pixels)
     return _save(Image.new("L", (width, height + 1)), "PNG")
@@ -172,6 +193,8 @@ CASES: dict[str, tuple[str, Callable[[int, int], bytes]]] = {
     "png_bomb_100k_x_100k": ("png", png_bomb),
     "png_ztxt_bomb": ("png", png_text_bomb),
     "png_one_row_over": ("png", png_one_row_over),
+    "jpeg_scan_flood": ("jpg", jpeg_scan_flood),
+    "png_chunk_flood": ("png", png_chunk_flood),
 }
 
 
