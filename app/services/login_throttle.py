@@ -93,7 +93,6 @@ def _backoff(settings: Settings, failures: int, threshold: int) -> timedelta | N
     return timedelta(seconds=seconds)
 
 
-
 async def _charge(
     settings: Settings,
     key: str,
