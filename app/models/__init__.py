@@ -7,7 +7,7 @@ from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedTok
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
-from app.models.invitation import Invitation
+from app.models.invitation import Invitation, InvitationQuota
 from app.models.media import Media
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
@@ -28,6 +28,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEntry,
     Organisation,
     Invitation,
+    InvitationQuota,
     Partnership,
     Profile,
     Opportunity,
@@ -46,6 +47,7 @@ __all__ = [
     "AuthSession",
     "Event",
     "Invitation",
+    "InvitationQuota",
     "LoginThrottle",
     "Media",
     "OneTimeToken",
