@@ -17,6 +17,7 @@ from typing import Any
 from anyio import to_thread
 from jose import JWTError, jwt
 from passlib.context import CryptContext
+from passlib.exc import PasswordSizeError
 
 from app.core.config import Settings
 
@@ -51,7 +52,10 @@ async def verify_password(settings: Settings, password: str, hashed: str | None)
     """Verify against `hashed`, or against a dummy hash so unknown users cost the same time."""
     ctx = pwd_context(settings)
     target = hashed or _dummy_hash(settings.password_hash_memory_kib, settings.password_hash_rounds)
-    ok = await to_thread.run_sync(ctx.verify, password, target)
+    try:
+        ok = await to_thread.run_sync(ctx.verify, password, target)
+    except PasswordSizeError:  # past passlib's 4 KiB: wrong, never a 500 (inputs are bounded)
+        return False
     return bool(ok) and hashed is not None
 
 

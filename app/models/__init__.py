@@ -8,7 +8,7 @@ from app.models.dismissal import Dismissal
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
-from app.models.invitation import Invitation
+from app.models.invitation import Invitation, InvitationQuota
 from app.models.media import Media
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
@@ -29,6 +29,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEntry,
     Organisation,
     Invitation,
+    InvitationQuota,
     Partnership,
     Profile,
     Opportunity,
@@ -49,6 +50,7 @@ __all__ = [
     "Dismissal",
     "Event",
     "Invitation",
+    "InvitationQuota",
     "LoginThrottle",
     "Media",
     "OneTimeToken",

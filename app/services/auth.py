@@ -99,25 +99,26 @@ KNOWN_CLIENTS_KEPT = 10
 
 async def login(settings: Settings, email_address: str, password: str, client: str) -> TokenPair:
     """Known and unknown e-mails, right or wrong, cost the same work up to the password check:
-    one user lookup, one throttle read, one argon2 verification (a dummy hash for unknown
-    e-mails) and, on failure, the same throttle writes (they are keyed by the e-mail as typed).
+    one user lookup, the attempt counted under both throttle keys (keyed by the e-mail as
+    typed; counted *before* the check, so parallel guesses cannot outrun the count) and one
+    argon2 verification (a dummy hash for unknown e-mails).
     """
     email_address = email_address.strip().lower()
     user = await User.find_one(User.email == email_address)
     tag = login_throttle.client_tag(settings, client)
     recognised = user is not None and tag in user.known_clients
-    await login_throttle.check(settings, email_address, client, recognised=recognised)
+    attempt = await login_throttle.charge(settings, email_address, client, recognised=recognised)
     ok = await verify_password(settings, password, user.password_hash if user else None)
     if not ok or user is None:
-        await login_throttle.record_failure(settings, email_address, client, recognised=recognised)
+        login_throttle.failed(attempt)
         raise invalid_credentials()
+    await login_throttle.succeeded(settings, attempt)  # the right password, whatever follows
     if not user.is_active:
         raise Forbidden("This account is deactivated.", code="ACCOUNT_DISABLED")
     if user.password_reset_required:
         raise Forbidden(
             "A password reset is required; use forgot-password.", code="PASSWORD_RESET_REQUIRED"
         )
-    await login_throttle.record_success(email_address, client)
     others = [t for t in user.known_clients if t != tag]
     known = [*others[-(KNOWN_CLIENTS_KEPT - 1) :], tag]  # newest last, a few kept
     await User.get_motor_collection().update_one(

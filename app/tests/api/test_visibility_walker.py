@@ -29,10 +29,6 @@ from app.models.catalogue import ItemStatus
 from app.models.reference import ReferenceKind
 from app.tests.factories import make_event, make_opportunity, make_org
 
-# Media visibility (media of a non-public item is 404 to others) is fixed by the h2-media
-# branch; the lead turns this on when both are merged. One switch, nothing else to change.
-MEDIA_VISIBILITY_ENFORCED = True
-
 API = "/api/v1"
 UNKNOWN_ID = "64b7f0c2a1b2c3d4e5f60718"
 KINDS = {"opportunities": "opp", "events": "evt"}
@@ -47,7 +43,7 @@ HIDDEN_FACET_VALUES = ("sdg-16", "digital-skills")
 #   public     other domains readable without managing anything (profiles, orgs, partners…)
 #   account    the caller's own account and profile
 #   admin      /admin (roles checked per module)
-#   media      /media — visibility owned by the h2-media branch (MEDIA_VISIBILITY_ENFORCED)
+#   media      /media — a file of a hidden item is 404 to whoever does not manage the item
 #   infra      health, docs, the spec
 ROUTES: dict[str, str] = {
     "/api/v1/openapi.json": "infra",
@@ -378,11 +374,9 @@ async def test_no_get_route_shows_non_public_content(
                     problems.append(f"{caller} GET {url}: {response.status_code}")
                     continue
                 seen[caller][url] = _text(response)
-                if category == "media":
-                    if not MEDIA_VISIBILITY_ENFORCED:
-                        continue  # owned by h2-media; see the switch at the top
-                    if caller not in OWNING_ORG and response.status_code != 404:
-                        problems.append(f"{caller} GET {url}: media of a hidden item served")
+                hidden_file_served = response.status_code != 404 and caller not in OWNING_ORG
+                if category == "media" and hidden_file_served:
+                    problems.append(f"{caller} GET {url}: media of a hidden item served")
                 found = violations(caller, url, response, world)
                 problems += [f"{caller} GET {url}: {v}" for v in found]
     assert not problems, f"{len(problems)} leaks:\n" + "\n".join(problems[:60])
