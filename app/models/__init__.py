@@ -10,8 +10,10 @@ from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
 from app.models.invitation import Invitation
 from app.models.media import Media
+from app.models.notification import DigestRecord, DigestSchedule, Notification
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
+from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
 from app.models.reference import ReferenceItem
 from app.models.task import TaskEffect
@@ -39,6 +41,10 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Dismissal,
     Media,
     TaskEffect,
+    Notification,
+    NotificationPreferences,
+    DigestSchedule,
+    DigestRecord,
 ]
 
 __all__ = [
@@ -46,11 +52,15 @@ __all__ = [
     "AdminRoster",
     "AuditEntry",
     "AuthSession",
+    "DigestRecord",
+    "DigestSchedule",
     "Dismissal",
     "Event",
     "Invitation",
     "LoginThrottle",
     "Media",
+    "Notification",
+    "NotificationPreferences",
     "OneTimeToken",
     "Opportunity",
     "OpportunityInteraction",

@@ -62,6 +62,10 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/events": "me",
     "/api/v1/me/invitations": "account",
     "/api/v1/me/dismissed": "account",  # ids and reasons only, no item content
+    "/api/v1/me/notification-preferences": "account",
+    "/api/v1/notifications": "account",  # the caller's own (notify checks visibility)
+    "/api/v1/notifications/unread-count": "account",
+    "/api/v1/notifications/stream": "account",
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
