@@ -16,6 +16,12 @@ from app.models.organisation import Organisation, Partnership
 from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
 from app.models.reference import ReferenceItem
+from app.models.saved_search import (
+    SavedSearch,
+    SavedSearchCount,
+    SavedSearchMatch,
+    SavedSearchVersion,
+)
 from app.models.task import TaskEffect
 from app.models.user import AdminRoster, Role, User
 
@@ -45,6 +51,10 @@ DOCUMENT_MODELS: list[type[Document]] = [
     NotificationPreferences,
     DigestSchedule,
     DigestRecord,
+    SavedSearch,
+    SavedSearchMatch,
+    SavedSearchCount,
+    SavedSearchVersion,
 ]
 
 __all__ = [
@@ -73,6 +83,10 @@ __all__ = [
     "RevokedToken",
     "Role",
     "Rsvp",
+    "SavedSearch",
+    "SavedSearchCount",
+    "SavedSearchMatch",
+    "SavedSearchVersion",
     "TaskEffect",
     "User",
 ]

@@ -7,3 +7,7 @@ from beanie import PydanticObjectId
 
 async def resync_user(user_id: PydanticObjectId) -> None:
     return None
+
+
+async def resync_item(kind: str, item_id: str) -> None:
+    return None

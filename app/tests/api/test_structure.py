@@ -36,6 +36,8 @@ LISTS = {
     "/api/v1/me/invitations",
     "/api/v1/me/dismissed",
     "/api/v1/notifications",
+    "/api/v1/me/saved-searches",
+    "/api/v1/me/saved-searches/{search_id}/matches",
     "/api/v1/admin/users",
     "/api/v1/admin/audit",
     "/api/v1/admin/moderation",

@@ -66,6 +66,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/notifications": "account",  # the caller's own (notify checks visibility)
     "/api/v1/notifications/unread-count": "account",
     "/api/v1/notifications/stream": "account",
+    "/api/v1/me/saved-searches": "account",
+    "/api/v1/me/saved-searches/{search_id}": "account",
+    "/api/v1/me/saved-searches/{search_id}/matches": "account",  # published items only
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",

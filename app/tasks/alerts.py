@@ -1,0 +1,67 @@
+"""Fan-outs after catalogue changes (enqueued by `services/item_changes.py`): percolation
+against saved searches, field-level notes to savers, moderation outcomes; and the reminder
+sweep. Every effect is a notification unique per (user, key), so a retried or duplicated
+task notifies nobody twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from taskiq.decor import AsyncTaskiqDecoratedTask
+from taskiq.exceptions import SendTaskError
+
+from app.core.config import Settings
+from app.services import item_followers
+from app.services.saved_searches import fanout
+from app.tasks import runtime
+from app.tasks.registry import task
+
+log = structlog.get_logger("app.notifications")
+
+
+def _settings() -> Settings:
+    active = runtime.current()
+    if active is None:  # pragma: no cover - tasks only run inside a runtime
+        raise RuntimeError("no task runtime")
+    return active.settings
+
+
+async def enqueue(job: AsyncTaskiqDecoratedTask[Any, Any], **kwargs: Any) -> None:
+    """Enqueue and move on. Outside a running app (scripts) nothing is enqueued. If the
+    broker is unreachable the change itself stands; the follow-up is logged as lost."""
+    if runtime.current() is None:
+        return
+    try:
+        await job.kiq(**kwargs)
+    except SendTaskError as exc:
+        log.error("alert_enqueue_failed", task=job.task_name, error=type(exc.__cause__).__name__)
+
+
+@task("alerts.percolate")
+async def percolate(kind: str, item_id: str) -> None:
+    await fanout.percolate(_settings(), kind, item_id)  # type: ignore[arg-type]
+
+
+@task("alerts.item_changed")
+async def item_changed(
+    kind: str, item_id: str, version: int, changes: list[dict[str, Any]]
+) -> None:
+    await item_followers.notify_savers(_settings(), kind, item_id, version, changes)
+    from app.services import reminders
+
+    await reminders.resync_item(kind, item_id)
+
+
+@task("alerts.moderation_outcome")
+async def moderation_outcome(
+    kind: str,
+    item_id: str,
+    outcome: str,
+    version: int,
+    reason: str | None = None,
+    actor_id: str | None = None,
+) -> None:
+    await item_followers.notify_members(
+        _settings(), kind, item_id, outcome, version, reason, actor_id
+    )
