@@ -60,7 +60,11 @@ class NotificationRead(BaseModel):
     archived_at: datetime | None
 
     @classmethod
-    def from_doc(cls, doc: Notification) -> NotificationRead:
+    def from_doc(cls, doc: Notification, hidden: set[str] | None = None) -> NotificationRead:
+        """`hidden`: ids of items the reader may no longer see; their notifications keep
+        only the kind, id and status changes (like the `/me` tombstones)."""
+        if hidden and doc.subject.id in hidden:
+            return cls._gone(doc)
         return cls.model_construct(
             id=str(doc.id),
             category=doc.category,
@@ -78,9 +82,34 @@ class NotificationRead(BaseModel):
             archived_at=doc.archived_at,
         )
 
+    @classmethod
+    def _gone(cls, doc: Notification) -> NotificationRead:
+        kind = doc.subject.kind
+        return cls.model_construct(
+            id=str(doc.id),
+            category=doc.category,
+            event=doc.event,
+            title=f"An {kind} you followed is no longer available",
+            body="",
+            subject=SubjectRead.model_construct(kind=kind, id=doc.subject.id, title=""),
+            reason=ReasonRead.model_construct(**{**doc.reason.model_dump(), "label": ""}),
+            changes=[
+                ChangeRead.model_construct(**c.model_dump())
+                for c in doc.changes
+                if c.field == "status"
+            ],
+            link=None,
+            state=doc.state,
+            email=doc.email,
+            created_at=doc.created_at,
+            read_at=doc.read_at,
+            archived_at=doc.archived_at,
+        )
+
 
 class NotificationPage(Page[NotificationRead]):
-    """Newest first."""
+    """Newest first. A notification about an item you may no longer see shows only its
+    kind, id and status changes."""
 
 
 class NotificationQuery(PageQuery):

@@ -125,13 +125,12 @@ def _draft_change(
 
 
 def _draft_cancelled(settings: Settings, item: CatalogueItem) -> Draft:
-    reason = f" Reason: {item.status_reason}" if item.status_reason else ""
     return Draft(
         category="rsvp",
         event="event_cancelled",
         dedupe_key=f"rsvp:cancelled:{item.id}",
         title=f"Cancelled by the organiser: {item.title}",
-        body=f"{item.organisation_name} cancelled “{item.title}”.{reason}",
+        body=f"{item.organisation_name} cancelled “{item.title}”.",  # its reason is internal
         subject=Subject(kind="event", id=str(item.id), title=item.title),
         reason=Reason(type="rsvp", id=str(item.id), label=item.title, preference="rsvp"),
         link=f"{settings.frontend_url}/events/{item.slug}",

@@ -13,12 +13,16 @@ from pymongo import ReturnDocument
 from app.core.exceptions import NotFound
 from app.core.pagination import PageParams, SortSpec, paginate
 from app.models.base import utcnow
+from app.models.event import Event
 from app.models.notification import Category, InboxState, Notification
+from app.models.opportunity import Opportunity
 from app.services.access import object_id
+from app.services.catalogue import Viewer, visible_to
 
 SORT = SortSpec("-created", "created_at", -1)
 ASC = SortDirection.ASCENDING
 RESUME_LIMIT = 100
+KINDS: dict[str, type[Opportunity] | type[Event]] = {"opportunity": Opportunity, "event": Event}
 
 
 def _not_found() -> NotFound:
@@ -65,21 +69,29 @@ async def _change(
     return Notification.model_validate(raw)
 
 
-async def mark_read(user_id: PydanticObjectId, notification_id: str) -> Notification:
-    now = utcnow()
-    return await _change(
-        user_id, notification_id, {"state": "unread"}, {"state": "read", "read_at": now}
+async def mark_read(who: Viewer, notification_id: str) -> tuple[Notification, set[str]]:
+    doc = await _change(
+        who.user.id, notification_id, {"state": "unread"}, {"state": "read", "read_at": utcnow()}
     )
+    return doc, await hidden_subjects(who, [doc])
 
 
-async def archive(user_id: PydanticObjectId, notification_id: str) -> Notification:
-    now = utcnow()
-    return await _change(
-        user_id,
+async def archive(who: Viewer, notification_id: str) -> tuple[Notification, set[str]]:
+    doc = await _change(
+        who.user.id,
         notification_id,
         {"state": {"$ne": "archived"}},
-        {"state": "archived", "archived_at": now},
+        {"state": "archived", "archived_at": utcnow()},
     )
+    return doc, await hidden_subjects(who, [doc])
+
+
+async def page_for(
+    who: Viewer, state: InboxState | None, category: Category | None, page: PageParams
+) -> tuple[list[Notification], str | None, int | None, set[str]]:
+    """A page of the caller's inbox, and which of its items they may no longer see."""
+    items, cursor, total = await list_mine(who.user.id, state, category, page)
+    return items, cursor, total, await hidden_subjects(who, items)
 
 
 async def mark_all_read(user_id: PydanticObjectId) -> int:
@@ -113,3 +125,18 @@ async def since(user_id: PydanticObjectId, last_event_id: str) -> list[Notificat
         .to_list()
     )
     return found
+
+
+async def hidden_subjects(who: Viewer, docs: list[Notification]) -> set[str]:
+    """Ids of the items, among these notifications' subjects, the caller may no longer see
+    (closed, cancelled, archived…): such notifications are shown like the `/me` tombstones —
+    kind, id and status changes only, no content. One query per kind for a page."""
+    wanted: dict[str, set[PydanticObjectId]] = {}
+    for doc in docs:
+        if doc.subject.kind in KINDS and doc.subject.id:
+            wanted.setdefault(doc.subject.kind, set()).add(PydanticObjectId(doc.subject.id))
+    hidden: set[str] = set()
+    for kind, ids in wanted.items():
+        found = {i.id: i for i in await KINDS[kind].find({"_id": {"$in": list(ids)}}).to_list()}
+        hidden |= {str(i) for i in ids if i not in found or not visible_to(who, found[i])}
+    return hidden

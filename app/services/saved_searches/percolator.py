@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 from beanie import PydanticObjectId
 
+from app.db.session import scan
 from app.models.saved_search import SavedSearch, SavedSearchVersion, SearchKind
 from app.services.saved_searches.queries import _values, item_keys
 from app.utils.geo import haversine_km
@@ -25,16 +26,7 @@ log = structlog.get_logger("app.saved_searches")
 # Saved at the same millisecond as the last one we read may not have been visible yet:
 # re-read a little before the watermark (duplicates are replaced by `version`).
 OVERLAP = timedelta(seconds=2)
-PROJECTION = {
-    "user_id": 1,
-    "kind": 1,
-    "name": 1,
-    "spec": 1,
-    "keys": 1,
-    "alert": 1,
-    "active": 1,
-    "updated_at": 1,
-}
+FIELDS = ("user_id", "kind", "name", "spec", "keys", "alert", "active", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +169,7 @@ class Percolator:
             query = {"updated_at": {"$gte": self.watermark - OVERLAP}}
         started = time.perf_counter()
         read = 0
-        cursor = SavedSearch.get_motor_collection().find(query, PROJECTION)
-        async for raw in cursor:
+        async for raw in scan(SavedSearch.get_motor_collection(), query, FIELDS):
             self.load(raw)
             read += 1
             if self.watermark is None or raw["updated_at"] > self.watermark:

@@ -263,6 +263,13 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
     opportunity_ids = [i["id"] for i in world.items["opportunities"].values()]
     event_ids = [i["id"] for i in world.items["events"].values()]
     profile = (await client.get(f"{API}/profiles/me", headers=entrepreneur.headers)).json()
+    # A saved search matching the hidden items' words: its matches list public items only.
+    search = await client.post(
+        f"{API}/me/saved-searches",
+        headers=entrepreneur.headers,
+        json={"name": "hidden", "kind": "opportunity", "query": {"q": "hidden"}},
+    )
+    assert search.status_code == 201, search.text
     world.values = {
         "opportunity_id": [*opportunity_ids, world.items["opportunities"]["draft"]["slug"]],
         "event_id": [*event_ids, world.items["events"]["draft"]["slug"]],
@@ -273,6 +280,7 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "user_id": [own.id, UNKNOWN_ID],
         "kind": [k.value for k in ReferenceKind],
         "media_id": list(world.media),
+        "search_id": [search.json()["id"], UNKNOWN_ID],
     }
     return world
 

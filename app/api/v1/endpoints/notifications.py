@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.api.deps import CurrentUser, SettingsDep
+from app.api.deps import CurrentUser, SettingsDep, SignedInViewer
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.notification import (
@@ -27,15 +27,16 @@ router = APIRouter(
 
 @router.get("", operation_id="notifications_list")
 async def list_notifications(
-    principal: CurrentUser, query: Annotated[NotificationQuery, Query()]
+    who: SignedInViewer, query: Annotated[NotificationQuery, Query()]
 ) -> NotificationPage:
     """Your notifications, newest first; archived ones only with `state=archived`. Each says
-    what happened, to what (`subject`) and why you got it (`reason`)."""
-    items, cursor, total = await inbox.list_mine(
-        principal.id, query.state, query.category, query.page
+    what happened, to what (`subject`) and why you got it (`reason`). One about an item you
+    can no longer see keeps only its kind, id and status changes."""
+    items, cursor, total, hidden = await inbox.page_for(
+        who, query.state, query.category, query.page
     )
     return NotificationPage(
-        items=[NotificationRead.from_doc(n) for n in items], next_cursor=cursor, total=total
+        items=[NotificationRead.from_doc(n, hidden) for n in items], next_cursor=cursor, total=total
     )
 
 
@@ -79,9 +80,9 @@ async def read_all(principal: CurrentUser) -> ReadAllResult:
     operation_id="notifications_read",
     responses=error_responses(404, 422),
 )
-async def mark_read(principal: CurrentUser, notification_id: str) -> NotificationRead:
+async def mark_read(who: SignedInViewer, notification_id: str) -> NotificationRead:
     """Mark one notification read (again: no change)."""
-    return NotificationRead.from_doc(await inbox.mark_read(principal.id, notification_id))
+    return NotificationRead.from_doc(*await inbox.mark_read(who, notification_id))
 
 
 @router.post(
@@ -89,6 +90,6 @@ async def mark_read(principal: CurrentUser, notification_id: str) -> Notificatio
     operation_id="notifications_archive",
     responses=error_responses(404, 422),
 )
-async def archive(principal: CurrentUser, notification_id: str) -> NotificationRead:
+async def archive(who: SignedInViewer, notification_id: str) -> NotificationRead:
     """Move one notification out of the inbox (listed with `state=archived`)."""
-    return NotificationRead.from_doc(await inbox.archive(principal.id, notification_id))
+    return NotificationRead.from_doc(*await inbox.archive(who, notification_id))
