@@ -92,7 +92,7 @@ async def scan(
     from mongomock.filtering import filter_applies
 
     for document in list(inner._store.documents):
-        if query and not filter_applies(query, document):
+        if query and not filter_applies(query, document):  # type: ignore[no-untyped-call]
             continue
         # Top-level fields as stored (the caller must not change nested values: they are
         # the store's own), top-level datetimes made aware like the backend's reads.

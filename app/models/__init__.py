@@ -16,6 +16,7 @@ from app.models.organisation import Organisation, Partnership
 from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
 from app.models.reference import ReferenceItem
+from app.models.reminder import Reminder
 from app.models.saved_search import (
     SavedSearch,
     SavedSearchCount,
@@ -55,6 +56,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     SavedSearchMatch,
     SavedSearchCount,
     SavedSearchVersion,
+    Reminder,
 ]
 
 __all__ = [
@@ -80,6 +82,7 @@ __all__ = [
     "Partnership",
     "Profile",
     "ReferenceItem",
+    "Reminder",
     "RevokedToken",
     "Role",
     "Rsvp",

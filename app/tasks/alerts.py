@@ -12,10 +12,12 @@ from taskiq.decor import AsyncTaskiqDecoratedTask
 from taskiq.exceptions import SendTaskError
 
 from app.core.config import Settings
+from app.models.reminder import Reminder
 from app.services import item_followers
 from app.services.saved_searches import fanout
 from app.tasks import runtime
-from app.tasks.registry import task
+from app.tasks.claims import Claim, DueQueue
+from app.tasks.registry import every, task
 
 log = structlog.get_logger("app.notifications")
 
@@ -65,3 +67,18 @@ async def moderation_outcome(
     await item_followers.notify_members(
         _settings(), kind, item_id, outcome, version, reason, actor_id
     )
+
+
+async def _remind(claim: Claim) -> None:
+    from app.services import reminders
+
+    await reminders.send(_settings(), claim)
+
+
+@task("alerts.reminders.sweep")
+async def sweep_reminders() -> None:
+    """Reminders whose moment has come (claimed one by one in the database)."""
+    await DueQueue(Reminder.get_motor_collection()).sweep(_remind, limit=1000)
+
+
+every("alerts.reminders.each-minute", sweep_reminders, cron="* * * * *")
