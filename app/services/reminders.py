@@ -11,6 +11,7 @@ they save/RSVP, change preferences, and when the item's dates or status change.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -102,7 +103,7 @@ async def sync(
         at = moment(kind, target, offset, prefs)
         key = {"user_id": user_id, "item_id": item_id, "kind": kind, "offset": offset}
         due: datetime | None = at if at > now - GRACE else None
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # being sent now: the next sync re-arms
             await collection.update_one(
                 {**key, "claim_token": None},
                 {
@@ -111,8 +112,6 @@ async def sync(
                 },
                 upsert=True,
             )
-        except DuplicateKeyError:
-            pass  # it is being sent right now; the sweep after it re-reads the item
         # already sent for this very target: never again
         await collection.update_one(
             {**key, "sent_for": target, "claim_token": None}, {"$set": {"due_at": None}}

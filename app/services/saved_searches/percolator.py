@@ -137,7 +137,7 @@ class Percolator:
             self.index.setdefault(key, set()).add(stored.id)
 
     def load(self, raw: dict[str, Any]) -> None:
-        search_id = PydanticObjectId(raw["_id"])
+        search_id = raw["_id"]  # an ObjectId as stored (hashes and compares like ours)
         current = self.searches.get(search_id)
         if current is not None and current.updated_at > raw["updated_at"]:
             return  # we already hold a newer state
@@ -146,7 +146,7 @@ class Percolator:
             self._add(
                 Stored(
                     id=search_id,
-                    user_id=PydanticObjectId(raw["user_id"]),
+                    user_id=raw["user_id"],
                     kind=raw["kind"],
                     name=raw["name"],
                     spec=raw["spec"],

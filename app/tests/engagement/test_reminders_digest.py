@@ -137,6 +137,7 @@ async def test_one_digest_merges_everything_pending_once(client, entrepreneur):
     assert await outbox(entrepreneur.email) == []  # nothing instant
     schedule = await DigestSchedule.get(PydanticObjectId(entrepreneur.id))
     due = schedule.due_at
+    assert due is not None
     assert (
         due.astimezone(__import__("zoneinfo").ZoneInfo("Europe/Paris")).strftime("%H:%M") == "08:00"
     )
@@ -172,5 +173,6 @@ async def test_a_dismissed_item_leaves_the_digest_and_an_empty_one_is_not_sent(
     )
     assert put.status_code == 200
     due = (await DigestSchedule.get(PydanticObjectId(entrepreneur.id))).due_at
+    assert due is not None
     await sweep_digests(due)
     assert await outbox(entrepreneur.email) == []
