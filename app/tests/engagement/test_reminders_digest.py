@@ -34,7 +34,7 @@ async def sweep_digests(at: datetime):
     return result
 
 
-async def reminders_of(user) -> dict[int, datetime]:
+async def reminders_of(user) -> dict[int, datetime | None]:
     rows = await Reminder.find({"user_id": PydanticObjectId(user.id)}).to_list()
     return {r.offset: r.due_at for r in rows}
 
