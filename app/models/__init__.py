@@ -2,6 +2,7 @@
 
 from beanie import Document
 
+from app.models.announcement import Announcement
 from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedToken
 from app.models.dismissal import Dismissal
@@ -57,11 +58,13 @@ DOCUMENT_MODELS: list[type[Document]] = [
     SavedSearchCount,
     SavedSearchVersion,
     Reminder,
+    Announcement,
 ]
 
 __all__ = [
     "DOCUMENT_MODELS",
     "AdminRoster",
+    "Announcement",
     "AuditEntry",
     "AuthSession",
     "DigestRecord",

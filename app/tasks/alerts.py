@@ -82,3 +82,19 @@ async def sweep_reminders() -> None:
 
 
 every("alerts.reminders.each-minute", sweep_reminders, cron="* * * * *")
+
+
+@task("alerts.announce")
+async def announce(announcement_id: str) -> None:
+    """Fan an admin announcement out to its segment (resumable, once per user)."""
+    from app.services import announcements
+
+    await announcements.fan_out(announcement_id)
+
+
+@task("alerts.invitation")
+async def invitation(invitation_id: str) -> None:
+    """An organisation invited an address: its confirmed account (if any) sees it in-app."""
+    from app.services import account_notices
+
+    await account_notices.invitation(_settings(), invitation_id)

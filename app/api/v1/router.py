@@ -7,7 +7,9 @@ moderation: staff and admins); tests walk every /admin route to prove it.
 from fastapi import APIRouter
 
 from app.api.v1.endpoints import (
+    admin_announcements,
     admin_audit,
+    admin_email_templates,
     admin_moderation,
     admin_partners,
     admin_reference,
@@ -27,6 +29,7 @@ from app.api.v1.endpoints import (
     partners,
     profiles,
     reference,
+    unsubscribe,
     users,
 )
 from app.schemas.common import error_responses
@@ -49,10 +52,19 @@ for module in (
     opportunities,
     events,
     reference,
+    unsubscribe,
 ):
     api_router.include_router(module.router)
 
 admin_router = APIRouter(prefix="/admin", responses=error_responses(401, 403))
-for admin_module in (admin_users, admin_audit, admin_moderation, admin_reference, admin_partners):
+for admin_module in (
+    admin_users,
+    admin_audit,
+    admin_moderation,
+    admin_reference,
+    admin_partners,
+    admin_announcements,
+    admin_email_templates,
+):
     admin_router.include_router(admin_module.router)
 api_router.include_router(admin_router)

@@ -50,7 +50,15 @@ async def send_instant(settings: Settings, claim: Claim) -> None:
 
     message = await emails.for_notification(settings, user, doc)
     with email.job_context(f"notification:{doc.id}"):
-        await email.send(settings, user.email, message.subject, message.template, **message.context)
+        await email.send_message(
+            settings,
+            user.email,
+            message.subject,
+            message.template,
+            message.context,
+            headers=message.headers,
+            attachments=message.attachments,
+        )
     await collection.update_one(
         {"_id": doc.id}, {"$set": {"email_state": "sent", "emailed_at": utcnow()}}
     )
@@ -112,8 +120,13 @@ async def _mail_digest(settings: Settings, user_id: PydanticObjectId, record: Di
 
         message = await emails.for_digest(settings, user, items)
         with email.job_context(f"digest:{user_id}:{record.period}"):
-            await email.send(
-                settings, user.email, message.subject, message.template, **message.context
+            await email.send_message(
+                settings,
+                user.email,
+                message.subject,
+                message.template,
+                message.context,
+                headers=message.headers,
             )
     now = utcnow()
     await collection.update_many(

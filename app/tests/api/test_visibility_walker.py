@@ -96,6 +96,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/reference/{kind}": "admin",
     "/api/v1/admin/partners": "admin",
     "/api/v1/admin/partners/{partner_id}": "admin",
+    "/api/v1/admin/announcements/{announcement_id}": "admin",
+    "/api/v1/admin/email-templates/{name}/preview": "admin",  # sample values only
+    "/api/v1/unsubscribe": "public",  # a signed token's scope, no item content
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -281,6 +284,8 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "kind": [k.value for k in ReferenceKind],
         "media_id": list(world.media),
         "search_id": [search.json()["id"], UNKNOWN_ID],
+        "announcement_id": [UNKNOWN_ID],
+        "name": ["digest"],
     }
     return world
 
