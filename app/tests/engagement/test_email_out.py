@@ -148,9 +148,10 @@ async def test_an_event_reminder_carries_the_ics(client, partner, staff, entrepr
     event = await make_event(client, partner, org["id"], publish_as=staff)
     await client.put(f"{API}/events/{event['id']}/rsvp", headers=entrepreneur.headers, json={})
     reminder = await Reminder.find_one({"offset": 60})
-    await DueQueue(Reminder.get_motor_collection()).sweep(
-        _remind, now=lambda: reminder.due_at + timedelta(seconds=1)
-    )
+    assert reminder is not None
+    assert reminder.due_at is not None
+    at = reminder.due_at + timedelta(seconds=1)
+    await DueQueue(Reminder.get_motor_collection()).sweep(_remind, now=lambda: at)
     mails = await outbox(entrepreneur.email, template="event_reminder")
     assert sorted(m.subject.split(":")[0] for m in mails) == ["Starts in 1 hour", "Starts tomorrow"]
     (ics,) = mails[0].attachments
