@@ -82,7 +82,7 @@ async def send_digest(settings: Settings, claim: Claim) -> datetime | None:
                     "user_id": user_id,
                     "email_state": "pending",
                     "email": {"$in": _wanted(period, prefs)},
-                    "created_at": {"$lte": period},
+                    "created_at": {"$lte": max(period, utcnow())},
                 }
             )
             .sort([("created_at", ASC), ("_id", ASC)])
