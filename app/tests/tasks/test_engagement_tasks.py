@@ -24,32 +24,51 @@ async def _users(engine: Engine, n: int = 1):
 
 
 async def test_duplicate_percolation_messages_notify_each_user_once(engine: Engine) -> None:
-    partner, staff = await make_user(engine.settings, role="partner"), await make_user(engine.settings, role="staff")
+    partner, staff = (
+        await make_user(engine.settings, role="partner"),
+        await make_user(engine.settings, role="staff"),
+    )
     (reader,) = await _users(engine)
     async with engine.client() as client:
         search = await client.post(
             f"{API}/me/saved-searches",
             headers=reader.headers,
-            json={"name": "Solar", "kind": "opportunity", "query": {"q": "solar"}, "alert": "instant"},
+            json={
+                "name": "Solar",
+                "kind": "opportunity",
+                "query": {"q": "solar"},
+                "alert": "instant",
+            },
         )
         assert search.status_code == 201, search.text
         org = await make_org(client, partner)
-        item = await make_opportunity(client, partner, org["id"], publish_as=staff, title="Solar dryers")
+        item = await make_opportunity(
+            client, partner, org["id"], publish_as=staff, title="Solar dryers"
+        )
     # the same message three times (a redelivery, a duplicate enqueue), two at once
-    await asyncio.gather(*(alerts.percolate.kiq(kind="opportunity", item_id=item["id"]) for _ in range(3)))
+    await asyncio.gather(
+        *(alerts.percolate.kiq(kind="opportunity", item_id=item["id"]) for _ in range(3))
+    )
     await engine.drain()
     notes = await Notification.find({"user_id": PydanticObjectId(reader.id)}).to_list()
     assert [n.category for n in notes] == ["saved_search_match"]
-    assert await OutboxEmail.find({"to": reader.email, "template": "saved_search_alert"}).count() == 1
+    assert (
+        await OutboxEmail.find({"to": reader.email, "template": "saved_search_alert"}).count() == 1
+    )
 
 
 async def test_duplicate_reminder_sweeps_and_a_dead_worker_remind_once(engine: Engine) -> None:
-    partner, staff = await make_user(engine.settings, role="partner"), await make_user(engine.settings, role="staff")
+    partner, staff = (
+        await make_user(engine.settings, role="partner"),
+        await make_user(engine.settings, role="staff"),
+    )
     (reader,) = await _users(engine)
     async with engine.client() as client:
         org = await make_org(client, partner)
         event = await make_event(client, partner, org["id"], publish_as=staff)
-        assert (await client.put(f"{API}/events/{event['id']}/rsvp", headers=reader.headers, json={})).status_code == 200
+        assert (
+            await client.put(f"{API}/events/{event['id']}/rsvp", headers=reader.headers, json={})
+        ).status_code == 200
     await engine.drain()
     collection = Reminder.get_motor_collection()
     # make both reminders due now; one was claimed by a worker that died after notifying
@@ -67,7 +86,9 @@ async def test_duplicate_reminder_sweeps_and_a_dead_worker_remind_once(engine: E
     )
     await asyncio.gather(*(alerts.sweep_reminders.kiq() for _ in range(3)))
     await engine.drain()
-    notes = await Notification.find({"user_id": PydanticObjectId(reader.id), "category": "event_reminder"}).to_list()
+    notes = await Notification.find(
+        {"user_id": PydanticObjectId(reader.id), "category": "event_reminder"}
+    ).to_list()
     assert len(notes) == 2  # one per offset: the dead worker's was not repeated
     assert await collection.count_documents({"due_at": None, "claim_token": None}) == 2
 
@@ -86,7 +107,9 @@ async def test_duplicate_digest_sweeps_send_one_digest(engine: Engine) -> None:
     assert all(f"Match {n}" in mails[0].body for n in range(3))
     # and an instant e-mail task enqueued twice for one notification: one e-mail
     doc = await give(reader, "moderation", title="Once only")
-    await asyncio.gather(*(notifications.email_notification.kiq(notification_id=str(doc.id)) for _ in range(3)))
+    await asyncio.gather(
+        *(notifications.email_notification.kiq(notification_id=str(doc.id)) for _ in range(3))
+    )
     await engine.drain()
     assert await OutboxEmail.find({"to": reader.email, "subject": "Once only"}).count() == 1
 
@@ -111,4 +134,9 @@ async def test_an_announcement_fanned_out_twice_reaches_each_user_once(engine: E
     await alerts.announce.kiq(announcement_id=created.json()["id"])  # a duplicate message
     await engine.drain()
     for reader in readers:
-        assert await Notification.find({"user_id": PydanticObjectId(reader.id), "category": "announcement"}).count() == 1
+        assert (
+            await Notification.find(
+                {"user_id": PydanticObjectId(reader.id), "category": "announcement"}
+            ).count()
+            == 1
+        )
