@@ -74,6 +74,7 @@ async def test_duplicate_reminder_sweeps_and_a_dead_worker_remind_once(engine: E
     # make both reminders due now; one was claimed by a worker that died after notifying
     await collection.update_many({}, {"$set": {"due_at": utcnow() - timedelta(seconds=5)}})
     dead = await collection.find_one({"offset": 60})
+    assert dead is not None
     await give(
         reader,
         "event_reminder",
