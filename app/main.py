@@ -23,6 +23,7 @@ from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
+from app.services.notifications import stream as notification_stream
 from app.storage import start_storage
 from app.tasks.runtime import TaskRuntime
 
@@ -69,6 +70,10 @@ TAGS = [
         "name": "admin",
         "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
     },
+    {
+        "name": "notifications",
+        "description": "Your inbox, its real-time stream, preferences, saved searches and one-click unsubscribe.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -101,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.tasks = TaskRuntime(settings, role="api")
         await app.state.tasks.start()
+        app.state.notification_hub = await notification_stream.start(settings)
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             # Everything alive now (modules, app, seed data) lives as long as the process:
@@ -114,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.media_pool.close()
             await app.state.tasks.close()  # before the database closes
+            await notification_stream.stop(app.state.notification_hub)
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")

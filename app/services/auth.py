@@ -148,6 +148,9 @@ async def refresh(settings: Settings, token: str) -> TokenPair:
             # A rotated refresh token came back: assume it was stolen; end the whole session.
             await sessions.revoke(settings, claims.sid, reason="refresh_token_reuse")
             log.warning("refresh_token_reuse", user_id=claims.sub, session_id=claims.sid)
+            from app.services import account_notices
+
+            await account_notices.security(PydanticObjectId(claims.sub), "session_revoked")
         raise invalid_token("The refresh token is no longer valid.")
     user = await User.get(PydanticObjectId(claims.sub))
     if user is None or not user.is_active:
@@ -261,12 +264,30 @@ async def verification_requested(settings: Settings, email_address: str) -> None
         await send_verification(settings, str(user.id))
 
 
-async def verify_email(token: str) -> None:
+async def verify_email(token: str, settings: Settings | None = None) -> None:
     user_id = await _consume_one_time(token, TokenPurpose.verify_email)
     await User.get_motor_collection().update_one(
         {"_id": user_id}, {"$set": {"is_verified": True, "updated_at": utcnow()}}
     )
     log.info("email_verified", user_id=str(user_id))
+    if settings is not None:  # the address is confirmed: welcome (once per account)
+        await email.enqueue_once(
+            f"welcome:{user_id}", "welcome", send_welcome, settings, str(user_id)
+        )
+
+
+async def send_welcome(settings: Settings, user_id: str) -> None:
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None or not user.is_active:
+        return
+    await email.send(
+        settings,
+        user.email,
+        "Welcome to RunWei",
+        "welcome",
+        full_name=user.full_name,
+        link=settings.frontend_url,
+    )
 
 
 async def forgot_password(settings: Settings, email_address: str) -> None:
@@ -309,3 +330,6 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
         await login_throttle.clear(user.email)
     await sessions.revoke_all(settings, PydanticObjectId(user_id), reason="password_reset")
     log.info("password_reset", user_id=str(user_id))
+    from app.services import account_notices  # critical: always told, in-app and by e-mail
+
+    await account_notices.security(PydanticObjectId(user_id), "password_reset")

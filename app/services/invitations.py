@@ -143,6 +143,9 @@ async def invite(
         link=f"{settings.frontend_url}/invitations",
         days=settings.invitation_days,
     )
+    from app.tasks import alerts  # a confirmed account also sees it in-app (worker: no lookup here)
+
+    await alerts.enqueue(alerts.invitation, invitation_id=str(inv.id))
     await audit.record(
         principal,
         "invitation_create",

@@ -82,6 +82,9 @@ async def change_password(
     )
     revoked = await sessions.revoke_all(settings, user.id, "password_change", keep=principal.sid)  # type: ignore[arg-type]
     log.info("password_changed", user_id=str(user.id), other_sessions_revoked=revoked)
+    from app.services import account_notices  # critical: always told, in-app and by e-mail
+
+    await account_notices.security(principal.id, "password_changed")
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -29,6 +29,8 @@ def make_settings(**overrides: Any) -> Settings:
         "password_hash_rounds": 1,
         "storage_local_dir": "/nonexistent-set-by-fixture",
         "log_level": "WARNING",
+        # Route walkers GET every route: the event stream ends instead of staying open.
+        "notification_stream_max_seconds": 0.3,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

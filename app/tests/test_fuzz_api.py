@@ -23,12 +23,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ADMIN = {"email": "fuzz-admin@example.org", "password": "fuzzing-admin-pass-1"}
-# Operations that end the fuzzer's own session or lock its account out.
+# Operations that end the fuzzer's own session or lock its account out, and the stream.
 EXCLUDED = (
     "auth_logout",
     "admin_users_update",
     "admin_users_force_password_reset",
     "users_me_change_password",
+    "notifications_stream",  # a long-lived event stream (tested in tests/engagement)
 )
 
 

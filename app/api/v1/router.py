@@ -7,7 +7,9 @@ moderation: staff and admins); tests walk every /admin route to prove it.
 from fastapi import APIRouter
 
 from app.api.v1.endpoints import (
+    admin_announcements,
     admin_audit,
+    admin_email_templates,
     admin_moderation,
     admin_partners,
     admin_reference,
@@ -18,12 +20,16 @@ from app.api.v1.endpoints import (
     me,
     me_dismissed,
     me_invitations,
+    me_notification_preferences,
+    me_saved_searches,
     media,
+    notifications,
     opportunities,
     organisations,
     partners,
     profiles,
     reference,
+    unsubscribe,
     users,
 )
 from app.schemas.common import error_responses
@@ -36,6 +42,9 @@ for module in (
     me,
     me_dismissed,
     me_invitations,
+    me_notification_preferences,
+    me_saved_searches,
+    notifications,
     media,
     profiles,
     organisations,
@@ -43,10 +52,19 @@ for module in (
     opportunities,
     events,
     reference,
+    unsubscribe,
 ):
     api_router.include_router(module.router)
 
 admin_router = APIRouter(prefix="/admin", responses=error_responses(401, 403))
-for admin_module in (admin_users, admin_audit, admin_moderation, admin_reference, admin_partners):
+for admin_module in (
+    admin_users,
+    admin_audit,
+    admin_moderation,
+    admin_reference,
+    admin_partners,
+    admin_announcements,
+    admin_email_templates,
+):
     admin_router.include_router(admin_module.router)
 api_router.include_router(admin_router)

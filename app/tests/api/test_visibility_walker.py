@@ -58,6 +58,13 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/events": "me",
     "/api/v1/me/invitations": "account",
     "/api/v1/me/dismissed": "account",  # ids and reasons only, no item content
+    "/api/v1/me/notification-preferences": "account",
+    "/api/v1/notifications": "account",  # the caller's own (notify checks visibility)
+    "/api/v1/notifications/unread-count": "account",
+    "/api/v1/notifications/stream": "account",
+    "/api/v1/me/saved-searches": "account",
+    "/api/v1/me/saved-searches/{search_id}": "account",
+    "/api/v1/me/saved-searches/{search_id}/matches": "account",  # published items only
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
@@ -85,6 +92,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/reference/{kind}": "admin",
     "/api/v1/admin/partners": "admin",
     "/api/v1/admin/partners/{partner_id}": "admin",
+    "/api/v1/admin/announcements/{announcement_id}": "admin",
+    "/api/v1/admin/email-templates/{name}/preview": "admin",  # sample values only
+    "/api/v1/unsubscribe": "public",  # a signed token's scope, no item content
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -252,6 +262,13 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
     opportunity_ids = [i["id"] for i in world.items["opportunities"].values()]
     event_ids = [i["id"] for i in world.items["events"].values()]
     profile = (await client.get(f"{API}/profiles/me", headers=entrepreneur.headers)).json()
+    # A saved search matching the hidden items' words: its matches list public items only.
+    search = await client.post(
+        f"{API}/me/saved-searches",
+        headers=entrepreneur.headers,
+        json={"name": "hidden", "kind": "opportunity", "query": {"q": "hidden"}},
+    )
+    assert search.status_code == 201, search.text
     world.values = {
         "opportunity_id": [*opportunity_ids, world.items["opportunities"]["draft"]["slug"]],
         "event_id": [*event_ids, world.items["events"]["draft"]["slug"]],
@@ -262,6 +279,9 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "user_id": [own.id, UNKNOWN_ID],
         "kind": [k.value for k in ReferenceKind],
         "media_id": list(world.media),
+        "search_id": [search.json()["id"], UNKNOWN_ID],
+        "announcement_id": [UNKNOWN_ID],
+        "name": ["digest"],
     }
     return world
 

@@ -124,8 +124,8 @@ async def reset_password(body: ResetPasswordRequest, settings: SettingsDep) -> N
     operation_id="auth_verify_email",
     status_code=status.HTTP_204_NO_CONTENT,
 )
-async def verify_email(body: TokenRequest) -> None:
-    await auth_service.verify_email(body.token)
+async def verify_email(body: TokenRequest, settings: SettingsDep) -> None:
+    await auth_service.verify_email(body.token, settings)
 
 
 @router.post(
