@@ -120,7 +120,11 @@ def measure(client: httpx.Client, case: Case, token: str, requests: int) -> floa
     return (cpu(client) - before) / requests
 
 
-def run(requests: int, rounds: int) -> dict[Case, float]:
+def selected(only: str | None) -> list[Comparison]:
+    return [c for c in COMPARISONS if only is None or only in c.ours.name]
+
+
+def run(requests: int, rounds: int, only: str | None = None) -> dict[Case, float]:
     port = _free_port()
     server = start_server(port)
     try:
@@ -135,7 +139,8 @@ def run(requests: int, rounds: int) -> dict[Case, float]:
                         raise SystemExit("the bench server did not start") from None
                     time.sleep(0.2)
             token = client.get("/_bench/token").json()["token"]
-            cases = [c for comp in COMPARISONS for c in (comp.ours, comp.baseline)] + EXTRA
+            cases = [c for comp in selected(only) for c in (comp.ours, comp.baseline)]
+            cases += EXTRA if only is None else [BARE]
             cases = list(dict.fromkeys(cases))
             for case in cases:  # warm-up: caches, imports, first-call costs
                 measure(client, case, token, 50)
@@ -149,7 +154,7 @@ def run(requests: int, rounds: int) -> dict[Case, float]:
         server.wait(timeout=20)
 
 
-def report(results: dict[Case, float]) -> None:
+def report(results: dict[Case, float], only: str | None = None) -> None:
     def us(seconds: float) -> str:
         return f"{seconds * 1e6:8.0f} µs"
 
@@ -158,7 +163,7 @@ def report(results: dict[Case, float]) -> None:
         print(f"{case.name:42} {us(seconds):>12} {1 / seconds:15,.0f}")
     print()
     print(f"{'ours':36} {'vs':36} {'ratio':>7} {'target':>9}  ")
-    for comp in COMPARISONS:
+    for comp in selected(only):
         ours, base = results[comp.ours], results[comp.baseline]
         if comp.per_second:
             ratio, ok, target = base / ours, base / ours >= comp.target, f"≥ {comp.target}×"
@@ -174,6 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=1000, help="per case and round")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", help="only the comparisons whose name contains this")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve is not None:
@@ -183,7 +189,7 @@ def main() -> None:
 
         serve(args.serve, load_settings())
         return
-    report(run(args.requests, args.rounds))
+    report(run(args.requests, args.rounds, args.only), args.only)
 
 
 if __name__ == "__main__":
