@@ -49,6 +49,18 @@ class _Body:
         self.received = 0
 
 
+def _declares_body(scope: Scope) -> bool:
+    """A `Content-Length` other than 0, or a `Transfer-Encoding`: HTTP/1.1 framing of a
+    request body (without either, there is none)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            if value.strip() not in (b"", b"0"):
+                return True
+        elif name == b"transfer-encoding":
+            return True
+    return False
+
+
 class RequestContextMiddleware:
     """Outermost app middleware: everything inside it is timed, logged and error-shaped."""
 
@@ -89,7 +101,11 @@ class RequestContextMiddleware:
         state: dict[str, Any] = {"status": 500, "started": False}
         scope.setdefault("state", {})
         body = _Body()
-        receive = self._tracked(receive, body)
+        has_body = _declares_body(scope)
+        if has_body:
+            receive = self._tracked(receive, body)
+        else:  # nothing to read, limit or drain
+            body.done = True
         method = scope["method"]
         if method == "HEAD":  # answered as GET without the body, wherever GET is (RFC 9110)
             scope = {**scope, "method": "GET"}
@@ -117,7 +133,9 @@ class RequestContextMiddleware:
             if rejection is not None:
                 await self._send_error(send_wrapper, *rejection)
             else:
-                await self.app(scope, self._limited(scope, receive), send_wrapper)
+                await self.app(
+                    scope, self._limited(scope, receive) if has_body else receive, send_wrapper
+                )
         except BodyTooLarge:
             if not state["started"]:
                 await self._send_error(
