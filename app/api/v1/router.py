@@ -150,17 +150,24 @@ class RouteIndex:
     def __init__(self, router: APIRouter) -> None:
         self.router = router
         self.full_scan: ASGIApp = router.app
-        routes = router.routes
+        self.candidates: dict[Key, list[BaseRoute]] = {}
+        self.indexed = -1  # the route count the index was built for
+
+    def _build(self) -> None:
+        routes = list(self.router.routes)
         keys = [_route_key(route) for route in routes]
-        self.candidates: dict[Key, list[BaseRoute]] = {
+        self.candidates = {
             key: [r for r, k in zip(routes, keys, strict=True) if k in (key, None)]
             for key in {k for k in keys if k is not None}
         }
+        self.indexed = len(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or "fastapi.telemetry" in scope:
             await self.full_scan(scope, receive, send)
             return
+        if len(self.router.routes) != self.indexed:  # built on first use, and again if
+            self._build()  # a route was added since (tests add some)
         scope.setdefault("router", self.router)
         path: str = scope["path"]
         root = scope.get("root_path", "")
