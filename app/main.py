@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from app.api.middleware import RequestContextMiddleware
 from app.api.uploads import upload_path_pattern
-from app.api.v1.router import api_router
+from app.api.v1.router import api_router, mount
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
 from app.core.exceptions import register_exception_handlers
@@ -133,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         openapi_tags=TAGS,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry asks the global providers on every request; we
+        # configure none, so it stays off (pass providers here to turn it on).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.limiter = configure_limiter(settings)
@@ -161,6 +164,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unlimited_paths=upload_path_pattern(api_router.routes),
         hsts=settings.is_production,
     )
-    app.include_router(api_router)
+    mount(app)  # one flat route table (see app/api/v1/router.py)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
