@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zlib
 from typing import Any
 
@@ -94,14 +93,13 @@ async def test_structure_bombs_are_refused_fast(
     build, ctype, reason = BOMBS[case]
     data = build()
     assert len(data) <= 5 * 1024 * 1024  # within the image size limit: only structure hurts
-    started = time.perf_counter()
     response = await upload(client, entrepreneur, data, purpose="cover_image", ctype=ctype)
-    elapsed = time.perf_counter() - started
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["code"] == "IMAGE_TOO_COMPLEX"
     assert reason in error["details"][0]["reason"]
-    assert elapsed < 5  # was 78 s for the scans; the figure is milliseconds
+    # Refused by the structure check, which runs before any decoding (78 s for the scans
+    # before it); the time it takes is a benchmark figure (scripts/bench_hostile_media.py).
 
 
 REAL_FILES = {

@@ -5,7 +5,6 @@ in size, and costs little."""
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
@@ -39,14 +38,12 @@ def json_headers(user: UserWithToken) -> dict[str, str]:
 async def test_a_body_with_too_many_values_is_refused_before_validation(
     client: httpx.AsyncClient, admin: UserWithToken, body: str
 ) -> None:
-    started = time.perf_counter()
     response = await client.post(f"{API}/organisations", headers=json_headers(admin), content=body)
-    elapsed = time.perf_counter() - started
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert error["error"]["details"][0]["type"] == "json_invalid"
     assert f"more than {MAX_VALUES} values" in error["error"]["details"][0]["msg"]
     assert len(response.content) < 1_000
-    assert elapsed < 5  # generous: it was seconds; the figure is ~0.1 s (README)
+    # refused by the value count before validation; its cost (~0.1 s) is a README figure
 
 
 async def test_many_problems_are_one_short_answer(
