@@ -158,7 +158,17 @@ async def world(app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken) -
     event = await make_event(client, admin, org["id"], publish_as=admin)
     rsvp = await client.put(f"{API}/events/{event['id']}/rsvp", headers=admin.headers, json={})
     assert rsvp.status_code in (200, 201), rsvp.text
-    values = {"event_id": event["id"], "organisation_id": org["id"]}
+    saved = await client.post(
+        f"{API}/me/saved-searches",
+        headers=admin.headers,
+        json={"name": "All events", "kind": "event", "query": {}},
+    )
+    assert saved.status_code == 201, saved.text
+    values = {
+        "event_id": event["id"],
+        "organisation_id": org["id"],
+        "search_id": saved.json()["id"],
+    }
     routes: list[ListRoute] = []
     for path, (_, model) in sorted(list_routes(app).items()):
         concrete = path
