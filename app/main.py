@@ -15,8 +15,7 @@ from app.api.cors import add_cors
 from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import build_openapi
 from app.api.uploads import upload_path_pattern
-from app.api.v1.endpoints.dev import router as dev_router
-from app.api.v1.router import api_router
+from app.api.v1.router import api_router, mount
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
 from app.core.exceptions import register_exception_handlers
@@ -24,6 +23,7 @@ from app.core.logging import configure_logging
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
+from app.services.notifications import stream as notification_stream
 from app.storage import start_storage
 from app.tasks.runtime import TaskRuntime
 
@@ -74,6 +74,10 @@ TAGS = [
         "name": "admin",
         "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
     },
+    {
+        "name": "notifications",
+        "description": "Your inbox, its real-time stream, preferences, saved searches and one-click unsubscribe.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
     {
         "name": "dev",
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         app.state.tasks = TaskRuntime(settings, role="api")
         await app.state.tasks.start()
+        app.state.notification_hub = await notification_stream.start(settings)
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             # Everything alive now (modules, app, seed data) lives as long as the process:
@@ -124,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.media_pool.close()
             await app.state.tasks.close()  # before the database closes
+            await notification_stream.stop(app.state.notification_hub)
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")
@@ -136,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         openapi_tags=[t for t in TAGS if settings.dev_endpoints or t["name"] != "dev"],
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry asks the global providers on every request; we
+        # configure none, so it stays off (pass providers here to turn it on).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.limiter = configure_limiter(settings)
@@ -150,8 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hsts=settings.is_production,
     )
     add_cors(app, settings)  # last: the outermost layer
-    app.include_router(api_router)
-    if settings.dev_endpoints:
-        app.include_router(dev_router, prefix="/api/v1")
+    # One flat route table (see app/api/v1/router.py); /dev on the embedded default only.
+    mount(app, dev=settings.dev_endpoints)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.session import connect
 from app.main import load_settings
+from app.services.notifications import stream as notification_stream
 from app.tasks.runtime import TaskRuntime, import_task_modules
 
 log = structlog.get_logger("app.worker")
@@ -64,6 +65,7 @@ async def serve(
     import_task_modules(extra_modules)
     runtime = TaskRuntime(settings, role="worker")
     await runtime.start()
+    hub = await notification_stream.start(settings, listen=False)  # publishes to API streams
     health = (
         await _health_server(settings.worker_health_port, runtime)
         if settings.worker_health_port
@@ -77,6 +79,7 @@ async def serve(
         if health is not None:
             health.close()
         await runtime.close()
+        await notification_stream.stop(hub)
         database.close()
         log.info("worker_stopped")
 

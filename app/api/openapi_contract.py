@@ -21,7 +21,7 @@ from fastapi.routing import RouteContext
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
-from app.api.deps import get_current_user, require_roles
+from app.api.deps import require_roles
 from app.core.ratelimit import POLICY_HEADER, RATE_LIMIT_HEADERS, is_rate_limited
 from app.schemas.common import ERROR_DESCRIPTIONS, error_example
 
@@ -110,6 +110,9 @@ NOT_FOUND_CODES = {
     "partner_id": "PARTNER_NOT_FOUND",
     "user_id": "USER_NOT_FOUND",
     "slug": "REFERENCE_NOT_FOUND",
+    "search_id": "SAVED_SEARCH_NOT_FOUND",
+    "notification_id": "NOTIFICATION_NOT_FOUND",
+    "announcement_id": "ANNOUNCEMENT_NOT_FOUND",
 }
 MESSAGES = {
     "NOT_AUTHENTICATED": "Authentication is required.",
@@ -143,12 +146,10 @@ def _calls(dependant: Dependant) -> list[Any]:
 def security_kind(route: RouteContext) -> str:
     """ "required" (no token is a 401), "optional" (anonymous allowed; a bad token is a
     401) or "none" (the route never reads a token)."""
-    calls = _calls(route.dependant)
-    if get_current_user in calls:
+    bearers = [c for c in _calls(route.dependant) if isinstance(c, OAuth2PasswordBearer)]
+    if any(getattr(c, "required", False) for c in bearers):  # deps.BearerAuth(required=True)
         return "required"
-    if any(isinstance(call, OAuth2PasswordBearer) for call in calls):
-        return "optional"
-    return "none"
+    return "optional" if bearers else "none"
 
 
 def _role_checked(route: RouteContext) -> bool:

@@ -3,7 +3,8 @@
 `APIRouter(..., route_class=StrictRoute)`. Per request, before the endpoint's parameters
 are validated:
 - a scalar query parameter sent twice (`?limit=1&limit=99`) is a 422: FastAPI would
-  silently keep the last one, so a cache or proxy and the API could disagree about it;
+  silently keep the last one, so a cache or proxy and the API could disagree about it; the
+  same for a form field (`username=a&username=b`, 422 `REPEATED_FORM_FIELD`);
 - list parameters are accepted repeated (`?type=a&type=b`), comma-separated
   (`?type=a,b`) and in the brackets form axios/qs send by default (`?type[]=a&type[]=b`);
   brackets on a scalar parameter (`?limit[]=5`) are a 422;
@@ -86,6 +87,21 @@ def _query_names(dependant: Dependant) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(single), frozenset(many)
 
 
+def _scalar_form_names(dependant: Dependant) -> frozenset[str]:
+    """Form fields of the endpoint and its dependencies that take one value."""
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        names.update(
+            field.alias
+            for field in current.body_params
+            if not _accepts_many(field.field_info.annotation)
+        )
+        stack.extend(current.dependencies)
+    return frozenset(names)
+
+
 def _media_type(content_type: str | None) -> str:
     message = email.message.Message()
     message["content-type"] = content_type or ""
@@ -103,19 +119,25 @@ class StrictRoute(APIRoute):
         handler = super().get_route_handler()
         single, many = _query_names(self.dependant)
         body: Literal["json", "form"] | None = None
+        single_form: frozenset[str] = frozenset()
         if self.body_field is not None:
             body = "form" if isinstance(self.body_field.field_info, params.Form) else "json"
+            if body == "form":
+                single_form = _scalar_form_names(self.dependant)
 
         async def strict_handler(request: Request) -> Response:
             raw = request.scope["query_string"]
             if b"[]" in raw or b"%5B%5D" in raw.upper():
                 _unbracket(request, single, many)
             if single:
-                _reject_repeated(request, single)
+                _reject_repeated(request.query_params.multi_items(), single, "query")
             if body is not None:
                 request = StrictJSONRequest(request.scope, request.receive)
                 if await request.body():
                     _check_content_type(request, body)
+                    if single_form:  # parsed once: FastAPI reuses this request's form
+                        form = await request.form()
+                        _reject_repeated(form.multi_items(), single_form, "body")
             return await handler(request)
 
         return strict_handler
@@ -138,20 +160,23 @@ def _unbracket(request: Request, single: frozenset[str], many: frozenset[str]) -
     request.scope["query_string"] = urlencode(plain).encode()
 
 
-def _reject_repeated(request: Request, single: frozenset[str]) -> None:
+def _reject_repeated(
+    items: Sequence[tuple[str, Any]], single: frozenset[str], where: Literal["query", "body"]
+) -> None:
     seen: set[str] = set()
     repeated: list[str] = []
-    for name, _ in request.query_params.multi_items():
+    for name, _ in items:
         if name in single:
             if name in seen and name not in repeated:
                 repeated.append(name)
             seen.add(name)
     if repeated:
+        what = "Query parameters" if where == "query" else "Form fields"
         raise ValidationFailed(
-            f"Query parameters given more than once: {', '.join(repeated)}.",
-            code="REPEATED_QUERY_PARAMETER",
+            f"{what} given more than once: {', '.join(repeated)}.",
+            code="REPEATED_QUERY_PARAMETER" if where == "query" else "REPEATED_FORM_FIELD",
             details=[
-                {"loc": ["query", name], "msg": "give this parameter once", "type": "value_error"}
+                {"loc": [where, name], "msg": "give this parameter once", "type": "value_error"}
                 for name in repeated
             ],
         )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Form
+from pydantic import AfterValidator, BaseModel, EmailStr, Field
 
 from app.schemas.common import InputModel
 from app.schemas.user import CURRENT_PASSWORD_FIELD, NewPassword
-from app.schemas.validators import Email
+from app.schemas.validators import EMAIL_MAX, Email, normalise_email
 
 # Ours are ~350 characters; the decoder refuses anything longer than 2048 anyway.
 TOKEN_FIELD = Field(min_length=1, max_length=4096, description="A refresh token from a pair.")
+LOGIN_PASSWORD_MAX = 1024  # passlib refuses secrets past 4 KiB (it was a 500)
 
 
 class LoginJSON(InputModel):
@@ -19,16 +21,40 @@ class LoginJSON(InputModel):
     password: str = CURRENT_PASSWORD_FIELD
 
 
-class LoginForm(InputModel):
-    """The OAuth2 password grant as a form (what Swagger's Authorize sends). `username` is
-    the e-mail, under the same rule as everywhere else."""
+class LoginForm:
+    """The OAuth2 password form (as Swagger's Authorize sends it), every field bounded and
+    `username` under the one e-mail rule (`Email`), like `/auth/login/json`'s `email`.
+    Individual form fields (not a model), so a repeated one is a 422 REPEATED_FORM_FIELD."""
 
-    grant_type: Literal["password"] | None = None
-    username: Email
-    password: str = CURRENT_PASSWORD_FIELD
-    scope: str = Field(default="", max_length=200, description="Ignored.")
-    client_id: str | None = Field(default=None, max_length=200, description="Ignored.")
-    client_secret: str | None = Field(default=None, max_length=200, description="Ignored.")
+    def __init__(
+        self,
+        username: Annotated[
+            EmailStr,
+            AfterValidator(normalise_email),
+            Form(max_length=EMAIL_MAX, description="The e-mail."),
+        ],
+        password: Annotated[
+            str,
+            Form(
+                min_length=1,
+                max_length=LOGIN_PASSWORD_MAX,
+                json_schema_extra={"format": "password"},
+            ),
+        ],
+        grant_type: Annotated[Literal["password"] | None, Form()] = None,
+        scope: Annotated[str, Form(max_length=1000, description="Ignored.")] = "",
+        client_id: Annotated[str | None, Form(max_length=200, description="Ignored.")] = None,
+        client_secret: Annotated[
+            str | None,
+            Form(max_length=200, description="Ignored.", json_schema_extra={"format": "password"}),
+        ] = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+        self.grant_type = grant_type
+        self.scopes = scope.split()
+        self.client_id = client_id
+        self.client_secret = client_secret
 
 
 class TokenPair(BaseModel):

@@ -45,8 +45,20 @@ def _zones() -> set[str]:
     return _ZONES
 
 
+# What a client may send as a date-time. Beyond it, converting to UTC overflows Python's
+# datetime (`0001-01-01T00:00+14:00` was a 500), and a stored date near the edge breaks
+# later arithmetic (a calendar entry in the event's zone, reminders before the start).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = EARLIEST - (LATEST - EARLIEST)  # out of range either way
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must be between 1900-01-01 and 2999-12-31 (UTC)")
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -82,7 +94,8 @@ CurrencyCode = Annotated[
 # logins, invitations, partner contacts, FIRST_ADMIN_EMAIL): a deliverable-looking address
 # (special-use domains such as .local and .test are refused; the demo data uses
 # runwei.example), at most 254 characters, compared in lower case.
-Email = Annotated[EmailStr, Field(max_length=254), AfterValidator(normalise_email)]
+EMAIL_MAX = 254
+Email = Annotated[EmailStr, Field(max_length=EMAIL_MAX), AfterValidator(normalise_email)]
 EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(_utc)]

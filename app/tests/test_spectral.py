@@ -80,7 +80,9 @@ def test_input_limit_rules_bite(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(spec))
     findings = lint(broken, ROOT / ".spectral.yaml", tmp_path / "broken-out.json")
-    codes = {f["code"] for f in findings}
+    # (The copy is not docs/openapi.json, so `.spectral.yaml`'s per-path overrides do not
+    # apply to it: only the input rules' findings are looked at.)
+    codes = {f["code"] for f in findings if f["code"].startswith("runwei-")}
     assert codes == {
         "runwei-input-string-limit",
         "runwei-input-number-limit",

@@ -18,6 +18,13 @@ from app.tests.errors import assert_error
 OUTBOX = "/api/v1/dev/outbox"
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, object]:
+    """The outbox route exists on the embedded default only (even when the suite runs
+    against MONGODB_URL)."""
+    return {"mongodb_url": None}
+
+
 async def test_register_then_verify_through_the_outbox(client: AsyncClient) -> None:
     assert (await register(client, email="dev@example.org")).status_code == 201
     await register(client, email="other@example.org")
@@ -74,7 +81,9 @@ async def test_a_real_database_does_not_expose_the_outbox() -> None:
     assert not any("/dev/" in path for path in app.openapi()["paths"])
 
 
-@pytest.mark.parametrize("settings_overrides", [{"environment": "development"}])
+@pytest.mark.parametrize(
+    "settings_overrides", [{"environment": "development", "mongodb_url": None}]
+)
 async def test_development_console_shows_the_link_of_a_queued_email(
     capfd, client: AsyncClient
 ) -> None:
@@ -90,7 +99,7 @@ async def test_development_console_shows_the_link_of_a_queued_email(
 
 async def test_the_log_pipeline_never_carries_the_link(capfd) -> None:
     """Outside development (here: test) the link is not printed; the log line has none."""
-    settings = make_settings(log_level="INFO")
+    settings = make_settings(log_level="INFO", mongodb_url=None)
     app = create_app(settings)
     async with LifespanManager(app):
         transport = ASGITransport(app=app)

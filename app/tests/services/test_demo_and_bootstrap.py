@@ -19,7 +19,8 @@ from app.seed.demo import load_demo
 from app.tests.errors import assert_error
 
 
-@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+# The demo catalogue loads on the embedded backend only (`make run`): this test keeps it.
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True, "mongodb_url": None}])
 async def test_embedded_start_loads_a_living_catalogue(client: AsyncClient, settings) -> None:
     assert await Organisation.find_all().count() == 12
     assert await Opportunity.find_all().count() == 60
@@ -57,7 +58,7 @@ async def test_first_admin_from_settings(client: AsyncClient) -> None:
     assert await User.find(User.role == Role.admin).count() == 1
 
 
-@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True, "mongodb_url": None}])
 async def test_demo_admin_logs_in_on_every_route(capfd, client: AsyncClient) -> None:
     """The printed credentials work on the form login and the JSON login alike."""
     printed = capfd.readouterr().err
@@ -72,7 +73,7 @@ async def test_demo_admin_logs_in_on_every_route(capfd, client: AsyncClient) -> 
     assert json_login.status_code == 200, json_login.text
 
 
-@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True, "mongodb_url": None}])
 async def test_every_demo_address_passes_the_email_rule(client: AsyncClient) -> None:
     addresses = [u.email for u in await User.find_all().to_list()]
     addresses += [p.contact.email for p in await Partnership.find_all().to_list() if p.contact]

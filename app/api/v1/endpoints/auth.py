@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
 from app.api.deps import CurrentUser, SettingsDep
 from app.api.http import no_store, set_created
@@ -64,7 +64,7 @@ async def register(
 async def login(
     request: Request,
     response: Response,
-    form: Annotated[LoginForm, Form()],
+    form: Annotated[LoginForm, Depends()],
     settings: SettingsDep,
 ) -> TokenPair:
     """OAuth2 password form (`username` is the e-mail), as Swagger's Authorize sends it.
@@ -153,9 +153,10 @@ async def reset_password(body: ResetPasswordRequest, settings: SettingsDep) -> N
     status_code=status.HTTP_204_NO_CONTENT,
     responses=error_responses(422, codes={422: ["INVALID_TOKEN"]}),
 )
-async def verify_email(body: TokenRequest) -> None:
-    """Confirm the address with the token from the verification e-mail."""
-    await auth_service.verify_email(body.token)
+async def verify_email(body: TokenRequest, settings: SettingsDep) -> None:
+    """Confirm the address with the token from the verification e-mail (a welcome e-mail
+    follows, once)."""
+    await auth_service.verify_email(body.token, settings)
 
 
 @router.post(
