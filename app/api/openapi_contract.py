@@ -213,6 +213,9 @@ def _validation_codes(operation: dict[str, Any], route: RouteContext) -> tuple[s
         codes.append("VALIDATION_ERROR")
     if any(p["in"] == "query" for p in params):
         codes.append("REPEATED_QUERY_PARAMETER")
+    form = "application/x-www-form-urlencoded"
+    if form in operation.get("requestBody", {}).get("content", {}):
+        codes.append("REPEATED_FORM_FIELD")
     for model in _query_models(route):
         codes += [c for c in getattr(model, "error_codes", ()) if c not in codes]
     return tuple(codes)

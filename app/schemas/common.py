@@ -16,8 +16,8 @@ class _Detail(BaseModel):
 class FieldIssue(_Detail):
     """A problem with one input: where (`["body", "email"]`, `["query", "limit"]`), what."""
 
-    loc: list[str] = Field(
-        max_length=32, description="Where: body, query, path or header, then names."
+    loc: list[str | int] = Field(
+        max_length=32, description="Where: body, query, path or header, then names (or indexes)."
     )
     msg: str = Field(max_length=2000)
     type: str | None = Field(default=None, max_length=100, description="Kind of problem.")
@@ -46,6 +46,12 @@ class StatusDetail(_Detail):
     status: str = Field(max_length=40)
 
 
+class ReasonDetail(_Detail):
+    """Why an input was refused, in words (e.g. IMAGE_TOO_COMPLEX: which structure)."""
+
+    reason: str = Field(max_length=500)
+
+
 class FileTypeDetail(_Detail):
     """The type found in an uploaded file's bytes (UNSUPPORTED_FILE_TYPE)."""
 
@@ -69,6 +75,7 @@ ErrorDetailItem = (
     | StatusDetail
     | FileTypeDetail
     | ImageBudgetDetail
+    | ReasonDetail
 )
 
 

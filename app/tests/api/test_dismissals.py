@@ -74,11 +74,16 @@ async def test_dismissals_are_private(client, partner, staff, entrepreneur, make
 async def test_only_visible_items_can_be_dismissed(client, partner, entrepreneur):
     org = await make_org(client, partner)
     draft = await make_opportunity(client, partner, org["id"])
-    for key in (draft["id"], draft["slug"], "0" * 24, "not-an-id", "x" * 300):
+    for key in (draft["id"], draft["slug"], "0" * 24, "not-an-id"):
         response = await client.put(
             f"{API}/me/dismissed/opportunity/{key}", headers=entrepreneur.headers
         )
         assert_error(response, 404, "OPPORTUNITY_NOT_FOUND")
+    # Path keys are bounded like every other (PathKey: ids and slugs, at most 100).
+    too_long = await client.put(
+        f"{API}/me/dismissed/opportunity/{'x' * 300}", headers=entrepreneur.headers
+    )
+    assert_error(too_long, 422, "VALIDATION_ERROR")
     # the wrong kind for the id is not found either
     response = await client.put(
         f"{API}/me/dismissed/event/{draft['id']}", headers=entrepreneur.headers

@@ -390,6 +390,12 @@ async def test_no_get_route_shows_non_public_content(
     requests = 0
     for path in sorted(set(gets)):
         category = ROUTES[path]
+        if category == "dev":
+            # The outbox shows every e-mail, to anyone, by design: it exists only on the
+            # embedded (throwaway, in-memory) database outside production, so a developer
+            # can finish flows without SMTP (tests/api/test_dev_outbox.py). Not walked: its
+            # text would also make the "secrets are really there" check below meaningless.
+            continue
         for url in concrete_urls(path, world):
             for caller in CALLERS:
                 response = await client.get(url, headers=world.headers[caller])

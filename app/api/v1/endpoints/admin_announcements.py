@@ -16,7 +16,7 @@ router = APIRouter(prefix="/announcements", tags=["admin"], route_class=StrictRo
     "",
     operation_id="admin_announcements_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(422),
+    responses=error_responses(422, codes={422: ["UNKNOWN_REFERENCE"]}),
 )
 async def create(admin: AdminDep, body: AnnouncementCreate, response: Response) -> AnnouncementRead:
     """Announce to a segment (role, country, industries, target communities; empty: every

@@ -31,6 +31,7 @@ UPLOAD_CODES: dict[int, list[str]] = {
         "EMPTY_FILE",
         "INVALID_IMAGE",
         "IMAGE_TOO_LARGE",
+        "IMAGE_TOO_COMPLEX",
         "INVALID_PDF",
     ],
     503: ["MEDIA_BUSY", "STORAGE_UNAVAILABLE"],

@@ -24,7 +24,11 @@ async def get_preferences(principal: CurrentUser) -> PreferencesRead:
     return PreferencesRead.from_doc(prefs, stored)
 
 
-@router.put("", operation_id="notification_preferences_put", responses=error_responses(422))
+@router.put(
+    "",
+    operation_id="notification_preferences_put",
+    responses=error_responses(422, codes={422: ["CATEGORY_LOCKED"]}),
+)
 async def put_preferences(principal: CurrentUser, body: PreferencesUpdate) -> PreferencesRead:
     """Replace your preferences; what you omit takes its default. `account_security` cannot
     be switched off (422 `CATEGORY_LOCKED`)."""

@@ -8,6 +8,8 @@ from app.api.deps import CurrentUser, PathKey, SettingsDep
 from app.api.http import set_created
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
+from app.schemas.event import EventQuery
+from app.schemas.opportunity import OpportunityQuery
 from app.schemas.saved_search import (
     MatchPage,
     MatchQuery,
@@ -19,6 +21,12 @@ from app.schemas.saved_search import (
     SavedSearchUpdate,
 )
 from app.services.saved_searches import service as saved_searches
+
+# A saved query is validated like the list it searches (and may not page or sort).
+SAVED_QUERY_CODES = dict.fromkeys(
+    ["INVALID_SAVED_QUERY", *OpportunityQuery.error_codes, *EventQuery.error_codes]
+)
+
 
 router = APIRouter(
     prefix="/me/saved-searches",
@@ -32,7 +40,9 @@ router = APIRouter(
     "",
     operation_id="saved_searches_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(409, 422, codes={409: ["SAVED_SEARCH_LIMIT"]}),
+    responses=error_responses(
+        409, 422, codes={409: ["SAVED_SEARCH_LIMIT"], 422: list(SAVED_QUERY_CODES)}
+    ),
 )
 async def create(
     principal: CurrentUser, settings: SettingsDep, body: SavedSearchCreate, response: Response
@@ -65,7 +75,9 @@ async def get_saved(principal: CurrentUser, search_id: PathKey) -> SavedSearchRe
 
 
 @router.patch(
-    "/{search_id}", operation_id="saved_searches_update", responses=error_responses(404, 422)
+    "/{search_id}",
+    operation_id="saved_searches_update",
+    responses=error_responses(404, 422, codes={422: list(SAVED_QUERY_CODES)}),
 )
 async def update_saved(
     principal: CurrentUser, search_id: PathKey, body: SavedSearchUpdate
