@@ -13,6 +13,7 @@ from app.models.media import Media
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.profile import Profile
+from app.models.recommendation import CatalogueGeneration, RecommendationCache, TextEmbedding
 from app.models.reference import ReferenceItem
 from app.models.task import TaskEffect
 from app.models.user import AdminRoster, Role, User
@@ -39,6 +40,9 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Dismissal,
     Media,
     TaskEffect,
+    RecommendationCache,
+    CatalogueGeneration,
+    TextEmbedding,
 ]
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "AdminRoster",
     "AuditEntry",
     "AuthSession",
+    "CatalogueGeneration",
     "Dismissal",
     "Event",
     "Invitation",
@@ -59,10 +64,12 @@ __all__ = [
     "OutboxEmail",
     "Partnership",
     "Profile",
+    "RecommendationCache",
     "ReferenceItem",
     "RevokedToken",
     "Role",
     "Rsvp",
     "TaskEffect",
+    "TextEmbedding",
     "User",
 ]

@@ -168,6 +168,7 @@ async def _apply_live(
     changes.update(derive_after(kind, item, changes))
     fresh = await save_versioned(item, changes, expected_version, kind.entity)
     await _audit_update(who, kind, item, fresh)
+    await kind.announce(item.id, changes)
     return fresh
 
 
@@ -211,6 +212,7 @@ async def _apply_with_revision(
     fresh = await save_versioned(item, write, expected_version, kind.entity, touch=bool(live))
     if live:
         await _audit_update(who, kind, item, fresh)
+        await kind.announce(item.id, live)
     if revised:
         await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
     elif item.pending_revision is not None:

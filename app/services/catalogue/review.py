@@ -67,6 +67,7 @@ async def approve_revision(
         item.model_dump(),
         fresh.model_dump(),
     )
+    await kind.announce(item.id, changes)
     return fresh
 
 

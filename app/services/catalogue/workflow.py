@@ -106,6 +106,7 @@ async def transition(
         {"status": new_status.value, "status_reason": reason},
     )
     log.info(f"{kind.entity}_{action}", item_id=str(item.id), status=new_status.value)
+    await kind.announce(item.id, updates)
     fresh = await kind.model.get(item.id)
     assert fresh is not None  # noqa: S101
     return fresh
@@ -150,4 +151,5 @@ async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObject
         await model.get_motor_collection().delete_many({field_name: item.id})
     await item.delete()
     await audit.record(who.principal, "purge", kind.entity, item.id, item.model_dump(), None)
+    await kind.announce(item.id, {"status"})
     return item.id
