@@ -23,6 +23,7 @@ from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
+from app.services.recommendations.engine import Recommender
 from app.storage import start_storage
 from app.tasks.runtime import TaskRuntime
 
@@ -69,6 +70,11 @@ TAGS = [
         "name": "admin",
         "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
     },
+    {
+        "name": "recommendations",
+        "description": "Opportunities and events ranked for your profile with a reason per "
+        "criterion, one item's match, more like this, and who an opportunity's rules reach.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -99,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wait_seconds=settings.media_processing_wait_seconds,
             name="media",
         )
+        app.state.recommender = Recommender(settings).start()  # before tasks: they use it
         app.state.tasks = TaskRuntime(settings, role="api")
         await app.state.tasks.start()
         await bootstrap.prepare(settings)
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.media_pool.close()
             await app.state.tasks.close()  # before the database closes
+            await app.state.recommender.close()
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")

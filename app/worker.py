@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.session import connect
 from app.main import load_settings
+from app.services.recommendations.engine import Recommender
 from app.tasks.runtime import TaskRuntime, import_task_modules
 
 log = structlog.get_logger("app.worker")
@@ -62,6 +63,7 @@ async def serve(
     """Run until `stop` is set, then shut down gracefully."""
     database = await connect(settings)
     import_task_modules(extra_modules)
+    recommender = Recommender(settings).start()
     runtime = TaskRuntime(settings, role="worker")
     await runtime.start()
     health = (
@@ -77,6 +79,7 @@ async def serve(
         if health is not None:
             health.close()
         await runtime.close()
+        await recommender.close()
         database.close()
         log.info("worker_stopped")
 

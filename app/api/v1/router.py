@@ -23,6 +23,7 @@ from app.api.v1.endpoints import (
     organisations,
     partners,
     profiles,
+    recommendations,
     reference,
     users,
 )
@@ -36,6 +37,7 @@ for module in (
     me,
     me_dismissed,
     me_invitations,
+    recommendations,
     media,
     profiles,
     organisations,

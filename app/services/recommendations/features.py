@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 
 from app.services.recommendations.criteria import (
     CRITERIA,
@@ -46,11 +46,13 @@ class Vocabulary:
 
     def __init__(self) -> None:
         self.columns: dict[str, int] = {}
+        self.tokens: list[str] = []  # column -> token
 
     def column(self, token: str) -> int:
         found = self.columns.get(token)
         if found is None:
-            found = self.columns[token] = len(self.columns)
+            self.tokens.append(token)
+            found = self.columns[token] = len(self.tokens) - 1
         return found
 
     def get(self, token: str) -> int | None:
@@ -95,9 +97,7 @@ class Features:
         return int(self.counts.shape[0])
 
     @classmethod
-    def build(
-        cls, items: Sequence[ItemFacts], vocab: Vocabulary, labels: Vocabulary
-    ) -> Features:
+    def build(cls, items: Sequence[ItemFacts], vocab: Vocabulary, labels: Vocabulary) -> Features:
         """`vocab` holds attribute tokens, `labels` currencies and organisations."""
         indptr, indices, groups = [0], [], np.zeros((len(items), len(GROUPS)), np.int32)
         for row, item in enumerate(items):
@@ -127,6 +127,7 @@ class Features:
             "currency": [labels.column(f"cur:{i.currency}") if i.currency else -1 for i in items],
             "format": [FORMATS.get(i.format or "", 0) for i in items],
             "organisation": [labels.column(f"org:{i.organisation_id}") for i in items],
+            "type": [labels.column(f"type:{i.type}") for i in items],
         }
         return cls(
             attrs=attrs,
@@ -185,7 +186,8 @@ def query(p: ProfileFacts, vocab: Vocabulary, width: int) -> Any:
 
 
 def _where(condition: Any, yes: Any, no: Any) -> IntArray:
-    return np.where(condition, yes, no).astype(np.int8)
+    chosen: IntArray = np.where(condition, yes, no).astype(np.int8)
+    return chosen
 
 
 def verdicts(

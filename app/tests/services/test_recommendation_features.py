@@ -114,4 +114,5 @@ def test_messages_name_what_matched() -> None:
     assert by["stage"].message == (
         "Only for businesses at the idea or growth stage; yours is at the established stage"
     )
-    assert by["location"].verdict == "match" and not by["location"].hard
+    assert by["location"].verdict == "match"
+    assert not by["location"].hard

@@ -1,0 +1,97 @@
+"""Each user's ranking per kind, cached in MongoDB (`recommendation_caches`).
+
+A cached ranking is used while its `basis` — the profile's matching facts, the user's own
+feedback (positives, dismissals and their reasons) and the ranking's version — is the
+current one, its `generation` is the catalogue's, and it is younger than
+RECOMMENDATION_CACHE_SECONDS. Otherwise it is recomputed: by the worker when a profile or
+an item changes, or on demand by the request that finds it stale. Writing is an upsert on
+the unique (user, kind) key, so two computations at once leave one valid row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo.errors import DuplicateKeyError
+
+from app.models.recommendation import CachedScore, RecommendationCache
+from app.services.recommendations.behaviour import Feedback
+from app.services.recommendations.facts import Kind, ProfileFacts
+
+RANKING_VERSION = "1"  # bump when the ranking changes: every cached ranking becomes stale
+READ_MARK_EVERY = timedelta(hours=1)  # how often a read refreshes `last_read_at`
+
+
+def basis(profile: ProfileFacts, feedback: Feedback, provider: str) -> str:
+    raw = "|".join([RANKING_VERSION, provider, profile.fingerprint(), feedback.fingerprint()])
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+async def load(user_id: PydanticObjectId, kind: Kind) -> RecommendationCache | None:
+    raw = await RecommendationCache.get_motor_collection().find_one(
+        {"user_id": user_id, "kind": kind}
+    )
+    return RecommendationCache.model_validate(raw) if raw else None
+
+
+def valid(
+    cache: RecommendationCache | None, basis: str, generation: int, now: datetime, max_age: int
+) -> bool:
+    return (
+        cache is not None
+        and cache.basis == basis
+        and cache.generation >= generation
+        and now - cache.computed_at < timedelta(seconds=max_age)
+    )
+
+
+async def store(
+    user_id: PydanticObjectId,
+    kind: Kind,
+    basis: str,
+    generation: int,
+    entries: list[CachedScore],
+    now: datetime,
+) -> RecommendationCache:
+    values: dict[str, Any] = {
+        "basis": basis,
+        "generation": generation,
+        "computed_at": now,
+        "last_read_at": now,
+        "entries": [e.model_dump() for e in entries],
+    }
+    collection = RecommendationCache.get_motor_collection()
+    key = {"user_id": user_id, "kind": kind}
+    try:
+        await collection.update_one(key, {"$set": values}, upsert=True)
+    except DuplicateKeyError:  # two first computations at once: the row is there now
+        await collection.update_one(key, {"$set": values})
+    return RecommendationCache(user_id=user_id, kind=kind, **values)
+
+
+async def mark_read(cache: RecommendationCache, now: datetime) -> None:
+    """Keep the user among the active ones the worker refreshes (at most one write an hour)."""
+    if now - cache.last_read_at >= READ_MARK_EVERY:
+        await RecommendationCache.get_motor_collection().update_one(
+            {"user_id": cache.user_id, "kind": cache.kind}, {"$set": {"last_read_at": now}}
+        )
+
+
+async def active_users(
+    kind: Kind, generation: int, since: datetime, limit: int
+) -> list[PydanticObjectId]:
+    """Users who read recommendations since `since` and whose ranking is older than
+    `generation`, most recent readers first."""
+    cursor = (
+        RecommendationCache.get_motor_collection()
+        .find(
+            {"kind": kind, "last_read_at": {"$gte": since}, "generation": {"$lt": generation}},
+            {"user_id": 1},
+        )
+        .sort("last_read_at", -1)
+        .limit(limit)
+    )
+    return [PydanticObjectId(row["user_id"]) async for row in cursor]
