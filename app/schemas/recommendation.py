@@ -313,12 +313,20 @@ class SimilarEventPage(Page[SimilarEvent]):
         return cls.model_construct(items=rows, next_cursor=cursor, total=total)
 
 
+class OverallCounts(BaseModel):
+    """Profiles by how the opportunity's rules judge them; null: fewer than the k-anonymity
+    threshold, or hidden so that such a count cannot be worked out from the others."""
+
+    match: int | None = Field(description="Every rule met (or none set).")
+    unknown: int | None = Field(description="No rule failed; some cannot be checked.")
+    mismatch: int | None = Field(description="Excluded by a rule.")
+
+
 class VerdictCounts(BaseModel):
-    """Profiles per verdict; null: fewer than the k-anonymity threshold, or hidden so that
-    such a count cannot be worked out from the others."""
+    """Profiles per verdict on one criterion (null: hidden, as above)."""
 
     match: int | None
-    partial: int | None = None
+    partial: int | None
     unknown: int | None
     mismatch: int | None
 
@@ -332,10 +340,7 @@ class AudienceRead(BaseModel):
     opportunity_id: str
     k_anonymity: int = Field(description="No count below this is shown.")
     profiles: int | None = Field(description="Founder profiles on the platform.")
-    overall: VerdictCounts = Field(
-        description="match: every rule met; unknown: none failed, some cannot be checked; "
-        "mismatch: excluded by a rule."
-    )
+    overall: OverallCounts
     criteria: list[CriterionAudienceRead]
 
     @classmethod
@@ -344,7 +349,7 @@ class AudienceRead(BaseModel):
             opportunity_id=str(found.item_id),
             k_anonymity=k,
             profiles=found.profiles,
-            overall=VerdictCounts.model_construct(**dict[str, Any](found.overall)),
+            overall=OverallCounts.model_construct(**dict[str, Any](found.overall)),
             criteria=[
                 CriterionAudienceRead.model_construct(
                     criterion=c.criterion, rule=c.rule, **dict[str, Any](c.counts)

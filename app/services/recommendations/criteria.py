@@ -208,14 +208,17 @@ def _one_of(
     return MISMATCH, True, f"Only {for_[0].lower()}{for_[1:]}; {yours}"
 
 
-def _range(low: int | None, high: int | None, mine: int | None, unit: str, add: str) -> Judged:
+def _range(
+    low: int | None, high: int | None, mine: int | None, unit: str, topic: str, add: str
+) -> Judged:
     if low is None and high is None:
-        return OPEN, False, f"No requirement on {unit}"
+        return OPEN, False, f"No requirement on {topic}"
     needs = f"Needs {span(low, high, unit)}"
     if mine is None:
         return UNKNOWN, True, f"{needs}: {add}"
-    inside = (low is None or mine >= low) and (high is None or mine <= high)
-    return (MATCH if inside else MISMATCH), True, f"{needs}: you have {mine}"
+    if (low is None or mine >= low) and (high is None or mine <= high):
+        return MATCH, True, f"{needs}: you have {mine}"
+    return MISMATCH, True, f"{needs}; you have {mine}"
 
 
 def _location(p: ProfileFacts, i: ItemFacts) -> Judged:
@@ -298,10 +301,13 @@ def judge(criterion: Criterion, p: ProfileFacts, i: ItemFacts, names: Names) -> 
         return _one_of(i.revenue_bands, p.revenue_band, REVENUE, stage=False)
     if criterion == "years_in_business":
         add = "add the year you started to your profile"
-        return _range(i.min_years, i.max_years, p.years_in_business, "years in business", add)
+        years = p.years_in_business
+        return _range(
+            i.min_years, i.max_years, years, "years in business", "years in business", add
+        )
     if criterion == "team_size":
         add = "add your team size to your profile"
-        return _range(i.min_team, i.max_team, p.team_size, "people in the team", add)
+        return _range(i.min_team, i.max_team, p.team_size, "people", "team size", add)
     if criterion == "amount":
         return _amount(p, i)
     if criterion == "sdgs":
