@@ -61,6 +61,8 @@ CRITERION_WEIGHTS = {
 }
 RULE_GROUPS = frozenset({"ri", "st", "co", "re", "rc", "rv"})
 INELIGIBLE_FACTOR = 0.25
+# an item whose every rule an item dismissed as `not_eligible` also had (scaled by the share)
+NOT_ELIGIBLE = 0.3
 DIVERSITY = 0.06  # per earlier item of the same organisation in the list
 LIST_ELIGIBLE = 400
 LIST_INELIGIBLE = 100
@@ -94,10 +96,11 @@ class Inputs:
 
 
 def _scaled(values: FloatArray, mask: Any) -> FloatArray:
-    """`values` mapped to 0–1 over the candidates: median → 0, maximum → 1."""
+    """`values` mapped to 0–1 over the candidates: the 10th percentile → 0 (TF-IDF: no word
+    in common; embeddings: what any two texts share), the maximum → 1."""
     if not mask.any():
         return np.zeros_like(values)
-    low, high = float(np.median(values[mask])), float(values[mask].max())
+    low, high = float(np.percentile(values[mask], 10)), float(values[mask].max())
     if high <= low:
         return np.where(values > low, 1.0, 0.0) if high > 0 else np.zeros_like(values)
     scaled: FloatArray = np.clip((values - low) / (high - low), 0.0, 1.0)
@@ -191,7 +194,7 @@ def _taught(snap: Snapshot, fb: Feedback) -> FloatArray:
             probe[rules] = 1.0
             shared = np.asarray(attrs @ probe).ravel()
             counts = snap.features.counts[:, [G[g] for g in RULE_GROUPS]].sum(axis=1)
-            penalty += 0.15 * shared / np.maximum(counts, 1)
+            penalty += NOT_ELIGIBLE * shared / np.maximum(counts, 1)
     irrelevant = rows_of(snap, fb.dismissed_for("not_relevant"))
     if irrelevant:
         types = snap.features.codes["type"]
