@@ -41,7 +41,8 @@ MAX_CHARS = 8000  # well under the embedding models' 8,191 tokens
 SCOPE = "https://cognitiveservices.azure.com/.default"
 RETRIED = frozenset({408, 429, 500, 502, 503, 504})
 BATCH = 64  # texts per request
-ATTEMPTS = 5
+ATTEMPTS = 4  # waits 0.25 s, 0.5 s, 1 s (or what Retry-After says, up to MAX_WAIT) between
+MAX_WAIT = 10.0
 
 
 class EmbeddingsUnavailable(ServiceUnavailable):
@@ -166,7 +167,7 @@ class AzureOpenAIProvider:
         if self.dimensions:
             body["dimensions"] = self.dimensions
         for attempt in range(1, self.attempts + 1):
-            wait = min(20.0, 0.5 * 2 ** (attempt - 1))
+            wait = min(MAX_WAIT, 0.25 * 2 ** (attempt - 1))
             try:
                 async with self._client().post(
                     self.url,
@@ -253,7 +254,7 @@ def _retry_after(headers: Any, default: float) -> float:
         value = headers.get(name)
         if value:
             try:
-                return min(20.0, max(0.0, float(value) * scale))
+                return min(MAX_WAIT, max(0.0, float(value) * scale))
             except ValueError:
                 continue
     return default
