@@ -7,18 +7,12 @@ from datetime import datetime
 from typing import Literal
 
 from beanie import Document, PydanticObjectId
-from pydantic import BaseModel, Field
+from pydantic import Field
 from pymongo import IndexModel
 
 from app.models.base import utcnow
 
 RecommendedKind = Literal["opportunity", "event"]
-
-
-class CachedScore(BaseModel):
-    item_id: PydanticObjectId
-    score: int  # millionths (0–1,000,000): the keyset cursor's integer sort value
-    eligible: bool  # no eligibility rule of the item is known to exclude the user
 
 
 class RecommendationCache(Document):
@@ -32,7 +26,9 @@ class RecommendationCache(Document):
     generation: int
     computed_at: datetime = Field(default_factory=utcnow)
     last_read_at: datetime = Field(default_factory=utcnow)
-    entries: list[CachedScore] = Field(default_factory=list)
+    # the ranking, best first, packed (services/recommendations/cache.py): per item its id,
+    # its score in millionths and whether it is eligible — 17 bytes, one binary value
+    ranking: bytes = b""
 
     class Settings:
         name = "recommendation_caches"

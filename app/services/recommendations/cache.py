@@ -14,15 +14,35 @@ import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from beanie import PydanticObjectId
 from pymongo.errors import DuplicateKeyError
 
-from app.models.recommendation import CachedScore, RecommendationCache
+from app.models.recommendation import RecommendationCache
 from app.services.recommendations.behaviour import Feedback
 from app.services.recommendations.facts import Kind, ProfileFacts
+from app.services.recommendations.ranking import Scored
 
 RANKING_VERSION = "1"  # bump when the ranking changes: every cached ranking becomes stale
 READ_MARK_EVERY = timedelta(hours=1)  # how often a read refreshes `last_read_at`
+PACKED = np.dtype([("id", "u1", (12,)), ("score", "<i4"), ("eligible", "?")])
+
+
+def pack(entries: list[Scored]) -> bytes:
+    """The ranking as one binary value (a list of sub-documents costs far more to write and
+    read, on MongoDB and much more on the embedded backend)."""
+    rows = np.zeros(len(entries), dtype=PACKED)
+    for n, entry in enumerate(entries):
+        rows[n] = (np.frombuffer(entry.item_id.binary, np.uint8), entry.score, entry.eligible)
+    return rows.tobytes()
+
+
+def unpack(raw: bytes) -> list[Scored]:
+    rows = np.frombuffer(raw, dtype=PACKED)
+    size = PACKED.itemsize
+    ids = [PydanticObjectId(raw[n * size : n * size + 12]) for n in range(len(rows))]
+    scores, eligible = rows["score"].tolist(), rows["eligible"].tolist()
+    return [Scored(*row) for row in zip(ids, scores, eligible, strict=True)]
 
 
 def basis(profile: ProfileFacts, feedback: Feedback, provider: str) -> str:
@@ -53,15 +73,15 @@ async def store(
     kind: Kind,
     basis: str,
     generation: int,
-    entries: list[CachedScore],
+    entries: list[Scored],
     now: datetime,
-) -> RecommendationCache:
+) -> None:
     values: dict[str, Any] = {
         "basis": basis,
         "generation": generation,
         "computed_at": now,
         "last_read_at": now,
-        "entries": [e.model_dump() for e in entries],
+        "ranking": pack(entries),
     }
     collection = RecommendationCache.get_motor_collection()
     key = {"user_id": user_id, "kind": kind}
@@ -69,7 +89,6 @@ async def store(
         await collection.update_one(key, {"$set": values}, upsert=True)
     except DuplicateKeyError:  # two first computations at once: the row is there now
         await collection.update_one(key, {"$set": values})
-    return RecommendationCache(user_id=user_id, kind=kind, **values)
 
 
 async def mark_read(cache: RecommendationCache, now: datetime) -> None:

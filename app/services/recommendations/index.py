@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,18 @@ class Snapshot:
     @property
     def size(self) -> int:
         return len(self.facts)
+
+    @cached_property
+    def ids(self) -> list[PydanticObjectId]:
+        return [f.id for f in self.facts]
+
+    @cached_property
+    def id_rank(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Each row's position in id order: ties in score are broken by id, descending."""
+        order = sorted(range(self.size), key=lambda row: self.facts[row].id.binary)
+        ranks = np.empty(self.size, np.int64)
+        ranks[order] = np.arange(self.size)
+        return ranks
 
     def open_rows(self, now: datetime) -> BoolArray:
         closes = self.features.numbers["closes"]

@@ -24,16 +24,23 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from beanie import PydanticObjectId
 
-from app.models.recommendation import CachedScore
 from app.services.recommendations.behaviour import Feedback, Interactions
 from app.services.recommendations.criteria import CRITERIA, MISMATCH
 from app.services.recommendations.facts import ItemFacts, ProfileFacts
 from app.services.recommendations.features import FloatArray, G, verdicts
 from app.services.recommendations.index import Snapshot, rows_of
+
+
+class Scored(NamedTuple):
+    item_id: PydanticObjectId
+    score: int  # millionths (0–1,000,000): the keyset cursor's integer sort value
+    eligible: bool  # no eligibility rule of the item is known to exclude the user
+
 
 DAY = 86400.0
 HARD_VALUE = np.array([1.0, 0.6, 0.3, 0.0, 0.5])  # by code: match partial unknown mismatch open
@@ -210,20 +217,24 @@ def diversify(
 ) -> list[tuple[int, float]]:
     """Greedy: repeatedly take the best item, its score lowered by `weight` for each
     eligible item of its organisation already taken (lazy: a score only ever drops)."""
-    orgs = snap.features.codes["organisation"]
-    heap = [(-float(scores[r]), -int(str(snap.facts[r].id), 16), int(r)) for r in rows]
+    rows = [int(r) for r in rows]
+    score = dict(zip(rows, scores[rows].tolist(), strict=True))
+    org = dict(zip(rows, snap.features.codes["organisation"][rows].tolist(), strict=True))
+    counts = dict(zip(rows, eligible[rows].tolist(), strict=True))
+    ranks = snap.id_rank[rows].tolist()
+    heap = [(-score[r], -rank, r) for r, rank in zip(rows, ranks, strict=True)]
     heapq.heapify(heap)
-    taken: Counter[int] = Counter()
+    taken: dict[int, int] = {}
     out: list[tuple[int, float]] = []
     while heap:
         _, key, row = heapq.heappop(heap)
-        current = float(scores[row]) - weight * taken[int(orgs[row])]
+        current = score[row] - weight * taken.get(org[row], 0)
         if heap and (-current, key) > heap[0][:2]:
             heapq.heappush(heap, (-current, key, row))
             continue
         out.append((row, current))
-        if eligible[row]:
-            taken[int(orgs[row])] += 1
+        if counts[row]:
+            taken[org[row]] = taken.get(org[row], 0) + 1
     return out
 
 
@@ -234,20 +245,16 @@ def _top(mask: Any, scores: FloatArray, k: int) -> Any:
     return rows
 
 
-def cached(snap: Snapshot, picked: list[tuple[int, float]], eligible: Any) -> list[CachedScore]:
-    out = [
-        CachedScore(
-            item_id=snap.facts[row].id,
-            score=round(min(1.0, max(0.0, score)) * SCALE),
-            eligible=bool(eligible[row]),
-        )
-        for row, score in picked
+def cached(snap: Snapshot, picked: list[tuple[int, float]], eligible: Any) -> list[Scored]:
+    ranks = snap.id_rank
+    rows = [
+        (round(min(1.0, max(0.0, score)) * SCALE), int(ranks[row]), row) for row, score in picked
     ]
-    out.sort(key=lambda e: (-e.score, -int(str(e.item_id), 16)))  # equal millionths: by id
-    return out
+    rows.sort(key=lambda r: (-r[0], -r[1]))  # equal millionths: by id, descending
+    return [Scored(snap.facts[row].id, score, bool(eligible[row])) for score, _, row in rows]
 
 
-def rank(inputs: Inputs) -> list[CachedScore]:
+def rank(inputs: Inputs) -> list[Scored]:
     """The founder's ranking: eligible items first in number, a few ineligible ones after."""
     snap, fb, now = inputs.snapshot, inputs.feedback, inputs.now
     if snap.size == 0:
@@ -257,7 +264,7 @@ def rank(inputs: Inputs) -> list[CachedScore]:
     candidates[skip] = False
     blend = WITH_PROFILE if inputs.profile.exists else WITHOUT_PROFILE
     fit, eligible = fit_scores(snap, inputs.profile)
-    columns = inputs.interactions.columns_for([f.id for f in snap.facts], id(snap))
+    columns = inputs.interactions.columns_for(snap.ids, id(snap))
     co = inputs.interactions.co_scores(columns, list(fb.liked), inputs.user_id)
     co_top = float(co[candidates].max()) if candidates.any() else 0.0
     fresh, urgency = _time_signals(snap, now)
@@ -307,7 +314,7 @@ def similar(
     if vector is not None and vector.shape[1] == snap.text.shape[1] and snap.text.shape[1]:
         text = _scaled(np.asarray(snap.text @ _dense(vector), np.float64).ravel(), candidates)
     topics = _shared_topics(snap, source)
-    columns = interactions.columns_for([f.id for f in snap.facts], id(snap))
+    columns = interactions.columns_for(snap.ids, id(snap))
     co = interactions.co_scores(columns, [source.id], None)
     co_top = float(co[candidates].max()) if candidates.any() else 0.0
     same_type = snap.features.codes["type"] == snap.labels.get(f"type:{source.type}")

@@ -6,9 +6,10 @@ ever recommended (the index holds nothing else).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from beanie import PydanticObjectId
@@ -17,7 +18,6 @@ from app.core.pagination import PageParams, SortSpec, decode_cursor, encode_curs
 from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem
 from app.models.profile import Profile
-from app.models.recommendation import CachedScore
 from app.services import events, opportunities
 from app.services.catalogue import CatalogueKind, Viewer, get_visible
 from app.services.recommendations import behaviour, cache, index, ranking
@@ -28,6 +28,7 @@ from app.services.recommendations.index import Snapshot
 from app.services.recommendations.text import TextDoc
 
 log = structlog.get_logger("app.recommendations")
+T = TypeVar("T")
 
 KINDS: dict[Kind, CatalogueKind[Any]] = {"opportunity": opportunities.KIND, "event": events.KIND}
 RECOMMENDED = SortSpec("recommended", "_score", -1, kind="int")
@@ -54,7 +55,7 @@ class Recommendations:
 
 @dataclass(frozen=True)
 class Ranking:
-    entries: list[CachedScore]
+    entries: list[ranking.Scored]
     computed_at: datetime
     snapshot: Snapshot
     profile: ProfileFacts
@@ -80,10 +81,11 @@ async def ranking_for(
     if cache.valid(found, key, stamp, now, engine.settings.recommendation_cache_seconds):
         assert found is not None  # noqa: S101 - valid() checked it
         await cache.mark_read(found, now)
-        return Ranking(found.entries, found.computed_at, snap, profile, feedback, False)
+        entries = cache.unpack(found.ranking)
+        return Ranking(entries, found.computed_at, snap, profile, feedback, False)
     entries = await _compute(engine, snap, profile, feedback, user_id, now)
-    stored = await cache.store(user_id, kind, key, snap.generation, entries, now)
-    return Ranking(stored.entries, now, snap, profile, feedback, True)
+    await cache.store(user_id, kind, key, snap.generation, entries, now)
+    return Ranking(entries, now, snap, profile, feedback, True)
 
 
 async def _compute(
@@ -93,33 +95,40 @@ async def _compute(
     feedback: behaviour.Feedback,
     user_id: PydanticObjectId,
     now: datetime,
-) -> list[CachedScore]:
+) -> list[ranking.Scored]:
     interactions = await engine.interactions[snap.kind].current()
     query = None
     if profile.text:
         doc = TextDoc("profile", user_id, profile.text)
         query = await engine.provider.encode_query(snap.space, doc)
     inputs = ranking.Inputs(snap, interactions, profile, query, feedback, user_id, now)
-    entries: list[CachedScore] = await engine.pool.run(lambda: ranking.rank(inputs))
+    entries: list[ranking.Scored] = await engine.pool.run(lambda: ranking.rank(inputs))
     return entries
 
 
-def _after(cursor: str | None, sort: SortSpec) -> tuple[int, int] | None:
+def _after(cursor: str | None, sort: SortSpec) -> tuple[int, bytes] | None:
     if not cursor:
         return None
     score, item_id = decode_cursor(sort, cursor)
-    return score, int(str(item_id), 16)
+    return score, item_id.binary  # ids compare as their bytes do
 
 
 def _page(
-    rows: list[tuple[int, PydanticObjectId, Any]], page: PageParams, sort: SortSpec
-) -> tuple[list[Any], str | None, int | None]:
-    """Keyset paging over (score, id) descending of an already ordered list."""
-    total = len(rows) if page.include_total else None
+    rows: Iterable[tuple[int, PydanticObjectId, T]], page: PageParams, sort: SortSpec
+) -> tuple[list[T], str | None, int | None]:
+    """Keyset paging over (score, id) descending of an already ordered list; reads only as
+    far as the page needs unless the total is asked for."""
+    total = None
+    if page.include_total:
+        rows = list(rows)
+        total = len(rows)
     after = _after(page.cursor, sort)
-    if after is not None:
-        rows = [r for r in rows if (r[0], int(str(r[1]), 16)) < after]
-    window = rows[: page.limit + 1]
+    window: list[tuple[int, PydanticObjectId, T]] = []
+    for row in rows:
+        if after is None or (row[0], row[1].binary) < after:
+            window.append(row)
+            if len(window) > page.limit:
+                break
     next_cursor = None
     if len(window) > page.limit:
         score, item_id, _ = window[page.limit - 1]
@@ -133,13 +142,15 @@ async def recommend(
     now = utcnow()
     found = await ranking_for(engine, who.user.id, kind, now=now)
     snap, dismissed = found.snapshot, found.feedback.dismissed
-    rows = []
-    for entry in found.entries:
-        if (entry.eligible or include_ineligible) and entry.item_id not in dismissed:
-            item = snap.live(entry.item_id, now)  # still public and open
-            if item is not None:
-                rows.append((entry.score, entry.item_id, (entry, item)))
-    picked, cursor, total = _page(rows, page, RECOMMENDED)
+
+    def listed() -> Iterator[tuple[int, PydanticObjectId, tuple[ranking.Scored, ItemFacts]]]:
+        for entry in found.entries:
+            if (entry.eligible or include_ineligible) and entry.item_id not in dismissed:
+                item = snap.live(entry.item_id, now)  # still public and open
+                if item is not None:
+                    yield entry.score, entry.item_id, (entry, item)
+
+    picked, cursor, total = _page(listed(), page, RECOMMENDED)
     items = [
         Recommended(item, e.score / ranking.SCALE, e.eligible, reasons(found.profile, item, snap.names))
         for e, item in picked
@@ -220,7 +231,7 @@ async def similar(
         )
         for s in found
     ]  # fmt: skip
-    rows.sort(key=lambda r: (-r[0], -int(str(r[1]), 16)))
+    rows.sort(key=lambda r: (r[0], r[1].binary), reverse=True)
     return _page(rows, page, SIMILAR)
 
 

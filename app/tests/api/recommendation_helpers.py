@@ -53,7 +53,7 @@ async def published_event(client, partner, staff, org: dict, **fields) -> dict:
     return await make_event(client, partner, org["id"], publish_as=staff, **fields)
 
 
-async def recommended(client, user, kind: str = "opportunities", **params) -> dict:
+async def recommended(client, user, kind: str = "opportunities", **params: object) -> dict:
     response = await client.get(
         f"{API}/me/recommendations/{kind}", headers=user.headers, params=params
     )

@@ -98,7 +98,7 @@ async def azure_openai():
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     stand_in.url = f"http://127.0.0.1:{port}"
     yield stand_in
     await runner.cleanup()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.models.recommendation import CatalogueGeneration, RecommendationCache
+from app.services.recommendations import cache
 from app.tests.api.recommendation_helpers import (
     ids,
     published,
@@ -161,7 +162,7 @@ async def test_rankings_are_computed_in_the_worker_and_kept_while_valid(
         {"user_id": entrepreneur.user.id, "kind": "opportunity"}
     )
     assert cached is not None
-    assert str(cached.entries[0].item_id) == farm["id"]
+    assert str(cache.unpack(cached.ranking)[0].item_id) == farm["id"]
     first = await recommended(client, entrepreneur)
     assert first["computed_at"] == cached.computed_at.isoformat().replace("+00:00", "Z")
 

@@ -4,6 +4,8 @@ profile-less fallback and bad input."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.tests.api.recommendation_helpers import (
     MET_RULES,
     ids,
@@ -161,7 +163,7 @@ async def test_paging_is_exact_and_totals_count_what_is_listed(
     seen: list[str] = []
     cursor = None
     while True:
-        params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 3, **({"cursor": cursor} if cursor else {})}
         page = await recommended(client, entrepreneur, **params)
         seen += ids(page)
         cursor = page["next_cursor"]
