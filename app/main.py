@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.tasks.start()
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
+            app.state.recommender.warm_up(freeze=True)
             # Everything alive now (modules, app, seed data) lives as long as the process:
             # keep it out of the collector, or a full collection (e.g. during a burst of
             # uploads) pauses every request for 100+ ms.

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -172,11 +173,20 @@ class ItemFacts:
     venue_region: str | None = None  # folded
     price: int = 0
     version: int = 1
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    updated_at: datetime | None = None  # with `version`: has the row changed since?
+    popularity: int = 0  # saves and applications, or people going and interested
+
+
+_SETS: dict[frozenset[str], frozenset[str]] = {}
 
 
 def _ids(values: Any) -> frozenset[str]:
-    return frozenset(str(v) for v in values or ())
+    """A set of slugs, shared with every other item that has the same one (items repeat a
+    few combinations of reference values: at 50,000 items this halves the index's memory)."""
+    found = frozenset(sys.intern(str(v)) for v in values or ())
+    if len(_SETS) > 100_000:
+        _SETS.clear()
+    return _SETS.setdefault(found, found)
 
 
 def _common(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -186,10 +196,10 @@ def _common(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
         "kind": kind,
         "slug": raw.get("slug", ""),
         "title": raw.get("title", ""),
-        "type": raw.get("type", ""),
+        "type": sys.intern(raw.get("type", "")),
         "organisation_id": PydanticObjectId(raw["organisation_id"]),
-        "organisation_name": raw.get("organisation_name", ""),
-        "organisation_slug": raw.get("organisation_slug", ""),
+        "organisation_name": sys.intern(raw.get("organisation_name", "")),
+        "organisation_slug": sys.intern(raw.get("organisation_slug", "")),
         "published_at": _utc(raw.get("published_at")),
         "cover_media_id": PydanticObjectId(cover) if cover else None,
         "industries": _ids(raw.get("industries")),
@@ -197,6 +207,7 @@ def _common(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
         "sdgs": _ids(raw.get("sdgs")),
         "tags": _ids(raw.get("tags")),
         "version": int(raw.get("version", 1)),
+        "updated_at": _utc(raw.get("updated_at")),
     }
 
 
@@ -225,7 +236,7 @@ def opportunity_facts(raw: Mapping[str, Any]) -> ItemFacts:
         min_team=rules.get("min_team_size"),
         max_team=rules.get("max_team_size"),
         revenue_bands=_ids(rules.get("revenue_bands")),
-        extra={"popularity": int(raw.get("saves", 0)) + int(raw.get("applications", 0))},
+        popularity=int(raw.get("saves", 0)) + int(raw.get("applications", 0)),
     )
 
 
@@ -248,7 +259,7 @@ def event_facts(raw: Mapping[str, Any]) -> ItemFacts:
         venue_region=_region(venue.get("region")),
         price=int(raw.get("price") or 0),
         currency=raw.get("currency"),
-        extra={"popularity": int(raw.get("going_count", 0)) + int(raw.get("interested_count", 0))},
+        popularity=int(raw.get("going_count", 0)) + int(raw.get("interested_count", 0)),
     )
 
 
@@ -274,6 +285,14 @@ def item_text(raw: Mapping[str, Any]) -> str:
         *_words((raw.get("eligibility") or {}).get("industries") or ()),
     ]
     return " ".join(p for p in parts if p)
+
+
+def changed(item: ItemFacts, raw: Mapping[str, Any]) -> bool:
+    """Whether `raw` is a newer state of `item` (edits bump the version; an organisation's
+    rename only touches `updated_at`)."""
+    return item.version != int(raw.get("version", 1)) or item.updated_at != _utc(
+        raw.get("updated_at")
+    )
 
 
 def is_open(item: ItemFacts, now: datetime) -> bool:

@@ -121,7 +121,7 @@ class Features:
             "due": [_time(i.due_at, np.nan) for i in items],
             "closes": [_time(i.closes_at, inf) for i in items],
             "featured": [1.0 if i.featured else 0.0 for i in items],
-            "popularity": [float(i.extra.get("popularity", 0)) for i in items],
+            "popularity": [float(i.popularity) for i in items],
         }
         codes = {
             "currency": [labels.column(f"cur:{i.currency}") if i.currency else -1 for i in items],

@@ -38,6 +38,7 @@ from app.services.recommendations.facts import (
     PROJECTION,
     ItemFacts,
     Kind,
+    changed,
     facts_of,
     item_text,
     open_filter,
@@ -276,8 +277,11 @@ class CatalogueIndex:
         clock = time.perf_counter()
         facts: list[ItemFacts] = []
         docs: list[TextDoc] = []
+        old = self._snapshot
         async for batch in self._batches(open_filter(self.kind, started)):
             more, texts = await self._parse(batch)
+            if old is not None:  # the same objects for unchanged items (see engine.warm_up)
+                more = [_same(old, f) for f in more]
             facts += more
             docs += texts
         space, matrix = await self.provider.fit(docs)
@@ -314,7 +318,7 @@ class CatalogueIndex:
     @staticmethod
     def _outdated(snap: Snapshot, raw: Any) -> bool:
         row = snap.row_of.get(PydanticObjectId(raw["_id"]))
-        return row is None or snap.facts[row].version != int(raw.get("version", 1))
+        return row is None or changed(snap.facts[row], raw)
 
     def _maybe_rebuild(self, snap: Snapshot) -> None:
         """Re-fit from scratch in the background when the snapshot is old; the old one serves
@@ -335,6 +339,16 @@ class CatalogueIndex:
         if self._rebuild is not None and not self._rebuild.done():
             self._rebuild.cancel()
             await asyncio.gather(self._rebuild, return_exceptions=True)
+
+
+def _same(old: Snapshot, fresh: ItemFacts) -> ItemFacts:
+    row = old.row_of.get(fresh.id)
+    if row is not None and (old.facts[row].version, old.facts[row].updated_at) == (
+        fresh.version,
+        fresh.updated_at,
+    ):
+        return old.facts[row]
+    return fresh
 
 
 def _empty(matrix: Any) -> Any:

@@ -285,3 +285,18 @@ async def test_funding_and_eligibility_ranges_are_validated(client, partner, ent
         f"{API}/profiles/me", headers=entrepreneur.headers, json={"funding": None}
     )
     assert cleared.json()["funding"] is None
+
+
+async def test_an_organisation_rename_reaches_the_cards(client, partner, staff, entrepreneur):
+    org = await make_org(client, partner, name="Old Name Fund")
+    item = await published(client, partner, staff, org)
+    await put_profile(client, entrepreneur)
+    first = await recommended(client, entrepreneur)
+    assert first["items"][0]["item"]["organisation"]["name"] == "Old Name Fund"
+    renamed = await client.patch(
+        f"{API}/organisations/{org['id']}", headers=partner.headers, json={"name": "New Name Fund"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    page = await recommended(client, entrepreneur)
+    assert ids(page) == [item["id"]]
+    assert page["items"][0]["item"]["organisation"]["name"] == "New Name Fund"
