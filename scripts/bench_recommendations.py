@@ -5,8 +5,8 @@ For each size it reports the index build (once per process and kind), then app-s
 of `GET /me/recommendations/opportunities` — computed (the cached ranking removed before
 each request, so every request ranks all items) and cached — and of the ranking itself
 (the thread-pool job), with p50/p99 and how they grow with the catalogue; then the p50/p99
-of `/health/live` while 20 rankings are computed at once (is the event loop free?), and the
-process's memory growth.
+of `/health/live` while 20 rankings are computed at once and the longest single step the
+event loop ran meanwhile (is it free?), and the memory growth from building the index.
 
     python scripts/bench_recommendations.py [--sizes 1000,10000,50000] [--requests 30]
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import random
 import statistics
@@ -94,6 +95,7 @@ def opportunity(n: int, rng: random.Random, now: datetime) -> dict[str, Any]:
 async def size_run(size: int, requests: int) -> dict[str, Any]:
     settings = Settings(
         _env_file=None,
+        environment="test",  # no warm-up at start: the index is built below, once seeded
         log_level="WARNING",
         rate_limit_enabled=False,
         seed_demo_data=False,
@@ -129,6 +131,8 @@ async def size_run(size: int, requests: int) -> dict[str, Any]:
         await engine.indexes["opportunity"].current(await index.generation("opportunity"))
         out["build_s"] = time.perf_counter() - clock
         out["rss_mib"] = (process.memory_info().rss - rss) / 2**20
+        gc.collect()  # as the warm-up does outside tests (Recommender.warm_up)
+        gc.freeze()
         transport = ASGITransport(app=app)
         async with AsyncClient(transport=transport, base_url="http://bench") as client:
             user_id, token = users[0]
@@ -159,17 +163,26 @@ async def size_run(size: int, requests: int) -> dict[str, Any]:
                 ranking.rank(inputs)
                 scoring.append((time.perf_counter() - started) * 1000)
             out["scoring"] = quantiles(scoring)
-            out["health"] = await health_under_load(client, users[1:])
+            out["health"], out["stall"] = await health_under_load(client, users[1:])
     return out
 
 
 async def health_under_load(
     client: AsyncClient, users: list[tuple[Any, str]]
-) -> tuple[float, float]:
-    """/health/live latencies while 20 users' rankings are computed at once."""
+) -> tuple[tuple[float, float], float]:
+    """/health/live latencies while 20 users' rankings are computed at once, and the longest
+    single step the event loop ran meanwhile (one callback: how long it was held at a time;
+    a request's step includes the embedded database's queries, which run in the loop)."""
     await RecommendationCache.get_motor_collection().delete_many({})
     done = asyncio.Event()
     latencies: list[float] = []
+    steps: list[float] = []
+    run = asyncio.events.Handle._run
+
+    def timed_run(handle: asyncio.events.Handle) -> None:
+        started = time.perf_counter()
+        run(handle)
+        steps.append((time.perf_counter() - started) * 1000)
 
     async def probe() -> None:
         while not done.is_set():
@@ -182,11 +195,15 @@ async def health_under_load(
         response = await client.get(URL, headers={"Authorization": f"Bearer {token}"})
         response.raise_for_status()
 
-    prober = asyncio.create_task(probe())
-    await asyncio.gather(*(one(token) for _, token in users))
-    done.set()
-    await prober
-    return quantiles(latencies)
+    asyncio.events.Handle._run = timed_run  # type: ignore[method-assign,assignment]
+    try:
+        prober = asyncio.create_task(probe())
+        await asyncio.gather(*(one(token) for _, token in users))
+        done.set()
+        await prober
+    finally:
+        asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    return quantiles(latencies), max(steps)
 
 
 async def main() -> None:
@@ -196,14 +213,15 @@ async def main() -> None:
     args = parser.parse_args()
     rows = [await size_run(int(s), args.requests) for s in args.sizes.split(",")]
     print(f"{'items':>7} {'build s':>8} {'RSS MiB':>8} {'computed p50/p99 ms':>20} "
-          f"{'cached p50/p99':>15} {'ranking p50/p99':>16} {'health p50/p99 (20 busy)':>25}")  # fmt: skip
+          f"{'cached p50/p99':>15} {'ranking p50/p99':>16} {'health p50/p99 (20 busy)':>25} "
+          f"{'longest loop step':>18}")  # fmt: skip
     for r in rows:
         print(
             f"{r['size']:7} {r['build_s']:8.1f} {r['rss_mib']:8.0f} "
             f"{r['computed'][0]:10.1f} /{r['computed'][1]:7.1f} "
             f"{r['cached'][0]:7.1f} /{r['cached'][1]:6.1f} "
             f"{r['scoring'][0]:8.1f} /{r['scoring'][1]:6.1f} "
-            f"{r['health'][0]:14.1f} /{r['health'][1]:8.1f}"
+            f"{r['health'][0]:14.1f} /{r['health'][1]:8.1f} {r['stall']:15.1f} ms"
         )
     for a, b in itertools.pairwise(rows):
         items = b["size"] / a["size"]

@@ -32,8 +32,11 @@ def pack(entries: list[Scored]) -> bytes:
     """The ranking as one binary value (a list of sub-documents costs far more to write and
     read, on MongoDB and much more on the embedded backend)."""
     rows = np.zeros(len(entries), dtype=PACKED)
-    for n, entry in enumerate(entries):
-        rows[n] = (np.frombuffer(entry.item_id.binary, np.uint8), entry.score, entry.eligible)
+    if entries:
+        ids = b"".join(e.item_id.binary for e in entries)
+        rows["id"] = np.frombuffer(ids, np.uint8).reshape(-1, 12)
+        rows["score"] = [e.score for e in entries]
+        rows["eligible"] = [e.eligible for e in entries]
     return rows.tobytes()
 
 

@@ -89,6 +89,7 @@ class Snapshot:
     generation: int
     checked_at: float  # monotonic: last compared with the database
     built_at: float  # monotonic: last built from scratch
+    built_size: int  # rows then: the text space was fitted on these
     watermark: datetime  # the next refresh reads items changed since
     facts: list[ItemFacts]
     row_of: dict[PydanticObjectId, int]  # an item's live row
@@ -146,6 +147,7 @@ def assemble(
         generation=stamp[0],
         checked_at=now,
         built_at=now,
+        built_size=len(facts),
         watermark=stamp[1],
         facts=facts,
         row_of={f.id: row for row, f in enumerate(facts)},
@@ -321,9 +323,12 @@ class CatalogueIndex:
         return row is None or changed(snap.facts[row], raw)
 
     def _maybe_rebuild(self, snap: Snapshot) -> None:
-        """Re-fit from scratch in the background when the snapshot is old; the old one serves
-        meanwhile, and the changes made during the rebuild are read by the next refresh."""
-        if time.monotonic() - snap.built_at < self.rebuild_seconds:
+        """Re-fit from scratch in the background when the snapshot is old, or has grown by a
+        quarter since its text space was fitted (new words are not in it: a catalogue that
+        started empty has no vocabulary at all); the old one serves meanwhile, and the
+        changes made during the rebuild are read by the next refresh."""
+        grown = int(snap.alive.sum()) > 1.25 * snap.built_size + 10
+        if not grown and time.monotonic() - snap.built_at < self.rebuild_seconds:
             return
         if self._rebuild is not None and not self._rebuild.done():
             return
