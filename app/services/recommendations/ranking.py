@@ -116,12 +116,17 @@ def _scaled(values: FloatArray, mask: Any) -> FloatArray:
     return scaled
 
 
+# Vectors multiplied with an index matrix have its dtype (float32): a float64 one would make
+# scipy convert the whole matrix on every product (measured: 89 ms instead of 5 at 50,000).
+VECTOR = np.float32
+
+
 def _mean_row(text: Any, rows: list[int]) -> Any:
-    return np.asarray(text[rows].mean(axis=0), np.float64).ravel()
+    return np.asarray(text[rows].mean(axis=0), VECTOR).ravel()
 
 
 def _dense(row: Any) -> Any:
-    return np.asarray(row.todense() if hasattr(row, "todense") else row, np.float64).ravel()
+    return np.asarray(row.todense() if hasattr(row, "todense") else row, VECTOR).ravel()
 
 
 def fit_scores(snap: Snapshot, profile: ProfileFacts) -> tuple[FloatArray, Any]:
@@ -145,7 +150,7 @@ def _text(inputs: Inputs, candidates: Any) -> FloatArray:
     snap, fb = inputs.snapshot, inputs.feedback
     if snap.size == 0 or snap.text.shape[1] == 0:
         return np.zeros(snap.size)
-    query = np.zeros(snap.text.shape[1])
+    query = np.zeros(snap.text.shape[1], VECTOR)
     if inputs.query is not None and inputs.query.shape[1] == snap.text.shape[1]:
         query += _dense(inputs.query)
     for ids, weight in (
@@ -199,7 +204,7 @@ def _taught(snap: Snapshot, fb: Feedback) -> FloatArray:
         columns = {int(c) for r in rows for c in attrs[r].indices}
         rules = [c for c in columns if snap.vocab.tokens[c][:2] in RULE_GROUPS]
         if rules:
-            probe = np.zeros(attrs.shape[1])
+            probe = np.zeros(attrs.shape[1], VECTOR)
             probe[rules] = 1.0
             shared = np.asarray(attrs @ probe).ravel()
             counts = snap.features.counts[:, [G[g] for g in RULE_GROUPS]].sum(axis=1)
@@ -347,7 +352,7 @@ def _shared_topics(snap: Snapshot, source: ItemFacts) -> FloatArray:
     ]
     if not wanted:
         return np.zeros(snap.size)
-    probe = np.zeros(attrs.shape[1])
+    probe = np.zeros(attrs.shape[1], VECTOR)
     probe[columns] = 1.0
     shared = np.asarray(attrs @ probe).ravel()
     mine = snap.features.counts[:, [G[g] for g in TOPIC_GROUPS]].sum(axis=1)
