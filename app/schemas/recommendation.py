@@ -199,6 +199,23 @@ class RecommendationFacts(BaseModel):
         description="Profile fields eligibility rules ask about that yours leaves empty."
     )
     hint: str | None = Field(description="What would make these recommendations better.")
+    left_out: int = Field(
+        description="Open items an eligibility rule excludes you from, not listed "
+        "(up to 100 are counted); include_ineligible=true lists them with the reason."
+    )
+
+
+def _hint(found: Recommendations) -> str | None:
+    if not found.has_profile:
+        return PROFILE_HINT
+    hint = missing_hint(found.missing)
+    if not found.items and found.left_out:
+        left = (
+            f"Eligibility rules exclude you from the {found.left_out} open items we found; "
+            "include_ineligible=true lists them with the reason."
+        )
+        hint = f"{left} {hint}" if hint else left
+    return hint
 
 
 def _facts(found: Recommendations) -> dict[str, Any]:
@@ -206,7 +223,8 @@ def _facts(found: Recommendations) -> dict[str, Any]:
         "computed_at": found.computed_at,
         "has_profile": found.has_profile,
         "missing_profile_fields": found.missing,
-        "hint": missing_hint(found.missing) if found.has_profile else PROFILE_HINT,
+        "hint": _hint(found),
+        "left_out": found.left_out,
         "next_cursor": found.next_cursor,
         "total": found.total,
     }

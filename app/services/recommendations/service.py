@@ -51,6 +51,7 @@ class Recommendations:
     computed_at: datetime
     has_profile: bool
     missing: list[str]  # profile fields rules ask about that the profile leaves empty
+    left_out: int  # open items a rule excludes the user from, not listed (at most 100)
 
 
 @dataclass(frozen=True)
@@ -151,12 +152,25 @@ async def recommend(
                     yield entry.score, entry.item_id, (entry, item)
 
     picked, cursor, total = _page(listed(), page, RECOMMENDED)
+    left_out = 0
+    if not include_ineligible:
+        left_out = sum(
+            1
+            for e in found.entries
+            if not e.eligible and e.item_id not in dismissed and snap.live(e.item_id, now)
+        )
     items = [
         Recommended(item, e.score / ranking.SCALE, e.eligible, reasons(found.profile, item, snap.names))
         for e, item in picked
     ]  # fmt: skip
     return Recommendations(
-        items, cursor, total, found.computed_at, found.profile.exists, found.profile.missing()
+        items,
+        cursor,
+        total,
+        found.computed_at,
+        found.profile.exists,
+        found.profile.missing(),
+        left_out,
     )
 
 

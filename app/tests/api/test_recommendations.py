@@ -50,6 +50,7 @@ async def test_every_criterion_explained_and_hard_mismatches_filtered(
 
     page = await recommended(client, entrepreneur)
     assert ids(page) == [fits["id"]]
+    assert page["left_out"] == 2
     entry = page["items"][0]
     assert entry["eligible"] is True
     assert 0 < entry["score"] <= 1
@@ -82,7 +83,13 @@ async def test_every_criterion_explained_and_hard_mismatches_filtered(
     assert page["hint"] is None
 
     everything = await recommended(client, entrepreneur, include_ineligible="true")
+    assert everything["left_out"] == 0
     assert set(ids(everything)) == {fits["id"], wrong_country["id"], too_young["id"]}
+    # nothing eligible at all: the hint says why the list is empty
+    await client.post(f"{API}/opportunities/{fits['id']}/close", headers=partner.headers)
+    empty = await recommended(client, entrepreneur)
+    assert empty["items"] == []
+    assert empty["hint"].startswith("Eligibility rules exclude you from the 2 open items")
     assert ids(everything)[0] == fits["id"]  # the ineligible ones come after
     by_id = {e["item"]["id"]: e for e in everything["items"]}
     assert by_id[wrong_country["id"]]["eligible"] is False
