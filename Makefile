@@ -33,11 +33,15 @@ run: install
 	$(BIN)/uvicorn app.main:create_app --factory --host $(HOST) --port $(PORT) --no-access-log --no-proxy-headers
 
 ## Every check CI runs: lint, format check, types, static validators, tests.
+## Tests run in parallel: one worker per CPU core, at most PYTEST_MAX_WORKERS (each worker
+## starts its own Azurite, Redis and servers on free ports); a test file stays on one worker.
+PYTEST_MAX_WORKERS ?= 4
+PYTEST_PARALLEL ?= -n auto --maxprocesses $(PYTEST_MAX_WORKERS) --dist loadfile
 test: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app scripts
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest $(PYTEST_PARALLEL) --cov --cov-report=term:skip-covered
 
 fmt: install-dev
 	$(BIN)/ruff check --fix .

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from app.api.middleware import RequestContextMiddleware
 from app.api.uploads import upload_path_pattern
-from app.api.v1.router import api_router
+from app.api.v1.router import api_router, mount
 from app.core.config import Environment, Settings, get_settings
 from app.core.cpu_pool import CpuPool
 from app.core.exceptions import register_exception_handlers
@@ -23,6 +23,7 @@ from app.core.openapi import build_openapi
 from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
+from app.services.notifications import stream as notification_stream
 from app.services.recommendations.engine import Recommender
 from app.storage import start_storage
 from app.tasks.runtime import TaskRuntime
@@ -71,6 +72,10 @@ TAGS = [
         "description": "Users, audit log, moderation queue, reference data and partners (admins; moderation also staff).",
     },
     {
+        "name": "notifications",
+        "description": "Your inbox, its real-time stream, preferences, saved searches and one-click unsubscribe.",
+    },
+    {
         "name": "recommendations",
         "description": "Opportunities and events ranked for your profile with a reason per "
         "criterion, one item's match, more like this, and who an opportunity's rules reach.",
@@ -108,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.recommender = Recommender(settings).start()  # before tasks: they use it
         app.state.tasks = TaskRuntime(settings, role="api")
         await app.state.tasks.start()
+        app.state.notification_hub = await notification_stream.start(settings)
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
             app.state.recommender.warm_up(freeze=True)
@@ -122,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await app.state.media_pool.close()
             await app.state.tasks.close()  # before the database closes
+            await notification_stream.stop(app.state.notification_hub)
             await app.state.recommender.close()
             await app.state.storage.close()
             database.close()
@@ -135,6 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         openapi_tags=TAGS,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's native OpenTelemetry asks the global providers on every request; we
+        # configure none, so it stays off (pass providers here to turn it on).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.limiter = configure_limiter(settings)
@@ -163,6 +173,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         unlimited_paths=upload_path_pattern(api_router.routes),
         hsts=settings.is_production,
     )
-    app.include_router(api_router)
+    mount(app)  # one flat route table (see app/api/v1/router.py)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app

@@ -26,6 +26,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.session import connect
 from app.main import load_settings
+from app.services.notifications import stream as notification_stream
 from app.services.recommendations.engine import Recommender
 from app.tasks.runtime import TaskRuntime, import_task_modules
 
@@ -66,6 +67,7 @@ async def serve(
     recommender = Recommender(settings).start()
     runtime = TaskRuntime(settings, role="worker")
     await runtime.start()
+    hub = await notification_stream.start(settings, listen=False)  # publishes to API streams
     health = (
         await _health_server(settings.worker_health_port, runtime)
         if settings.worker_health_port
@@ -80,6 +82,7 @@ async def serve(
             health.close()
         await runtime.close()
         await recommender.close()
+        await notification_stream.stop(hub)
         database.close()
         log.info("worker_stopped")
 

@@ -4,6 +4,8 @@ Starts uvicorn (embedded database, local storage in a temp folder, default media
 then for each purpose (avatar, organisation_logo, cover_image) and each worst case under
 that purpose's limits sends 10 identical uploads at once and reports:
 - the answers (every one must be a 4xx or a 201) and the slowest answer (target ≤ 5 s);
+- the server's CPU time for the burst (user + system): what the uploads cost, independent
+  of what else the machine runs (the wall times are not, on a shared machine);
 - the server's peak RSS growth during the burst (Linux VmHWM, reset before each burst via
   /proc/<pid>/clear_refs) and over the whole run (target ≤ 300 MiB);
 - /health/live latency while the burst runs, polled every 10 ms from a separate process
@@ -13,7 +15,9 @@ Worst cases: the largest image each format may have (PNG/baseline JPEG at the fu
 budget, progressive JPEG and WebP at their reduced budgets), filled with noise up to the
 byte limit where that is possible and all zeros where it is not; a GIF with as many frames
 as the byte limit holds on the largest canvas; PNGs that decompress to far more than their
-size (huge dimensions, zTXt chunks); and headers just over the budget.
+size (huge dimensions, zTXt chunks); headers just over the budget; and files whose
+structure would keep a decoder looping (a progressive JPEG of empty scans, a PNG of empty
+chunks) — refused before decoding.
 
     python scripts/bench_hostile_media.py [--burst 10] [--only cover_image]
 """
@@ -156,6 +160,25 @@ def png_text_bomb(pixels: int, limit: int) -> bytes:
     return _save(Image.new("RGB", (64, 64)), "PNG", pnginfo=info)
 
 
+def jpeg_scan_flood(pixels: int, limit: int) -> bytes:
+    """A progressive JPEG at its budget followed by as many empty scans as the byte limit
+    holds (10 bytes each; libjpeg decodes each over the whole image): refused by structure."""
+    size = _dims(pixels * 4 // 10)
+    data = _save(Image.linear_gradient("L").resize(size).convert("RGB"), "JPEG", progressive=True)
+    start = data.rfind(b"\xff\xda")
+    header = data[start : start + 2 + int.from_bytes(data[start + 2 : start + 4], "big")]
+    return data[:-2] + header * ((limit - len(data)) // len(header)) + b"\xff\xd9"
+
+
+def png_chunk_flood(pixels: int, limit: int) -> bytes:
+    """A small PNG with as many empty private chunks as the byte limit holds (Pillow walks
+    each in Python): refused by structure."""
+    data = _save(Image.new("RGB", (64, 64)), "PNG")
+    empty = struct.pack(">I", 0) + b"zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    at = data.find(b"IDAT") - 4
+    return data[:at] + empty * ((limit - len(data)) // len(empty)) + data[at:]
+
+
 def png_one_row_over(pixels: int, limit: int) -> bytes:
     width, height = _dims(pixels)
     return _save(Image.new("L", (width, height + 1)), "PNG")
@@ -172,6 +195,8 @@ CASES: dict[str, tuple[str, Callable[[int, int], bytes]]] = {
     "png_bomb_100k_x_100k": ("png", png_bomb),
     "png_ztxt_bomb": ("png", png_text_bomb),
     "png_one_row_over": ("png", png_one_row_over),
+    "jpeg_scan_flood": ("jpg", jpeg_scan_flood),
+    "png_chunk_flood": ("png", png_chunk_flood),
 }
 
 
@@ -189,6 +214,12 @@ def status_kib(pid: int, key: str) -> int:
         if line.startswith(key + ":"):
             return int(line.split()[1])
     raise KeyError(key)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used: what a burst costs whatever else runs."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_peak(pid: int) -> bool:
@@ -224,6 +255,7 @@ class Burst:
     statuses: list[int]
     slowest_s: float
     wall_s: float
+    cpu_s: float
     rss_growth_mib: float
     peak_mib: float
     health_p50: float
@@ -329,7 +361,7 @@ async def _measure(
         print(f"server pid {pid}; RSS after warm-up {start_rss / 1024:.1f} MiB")
         print(
             f"{'purpose':18} {'case':24} {'size':>8} {'answers':18} {'slowest':>8} {'wall':>6} "
-            f"{'RSS +MiB':>8} {'health p50/p99/max ms':>22}"
+            f"{'cpu':>6} {'RSS +MiB':>8} {'health p50/p99/max ms':>22}"
         )
         results: list[Burst] = []
         for purpose in purposes:
@@ -343,16 +375,17 @@ async def _measure(
                 )
                 poller.start()
                 await asyncio.sleep(0.3)
-                started = time.perf_counter()
+                started, cpu_before = time.perf_counter(), cpu_seconds(pid)
                 statuses, slowest = await burst(client, headers, purpose, name, data, args.burst)
                 wall = time.perf_counter() - started
+                cpu = cpu_seconds(pid) - cpu_before
                 peak = status_kib(pid, "VmHWM")
                 parent.send("stop")
                 latencies: list[float] = parent.recv()
                 poller.join()
                 run_peak = max(run_peak, peak)
                 result = Burst(
-                    purpose, name, len(data), statuses, slowest, wall,
+                    purpose, name, len(data), statuses, slowest, wall, cpu,
                     max(0, peak - before) / 1024, peak / 1024,
                     percentile(latencies, 0.5), percentile(latencies, 0.99), max(latencies),
                 )  # fmt: skip
@@ -360,7 +393,7 @@ async def _measure(
                 answers = ",".join(f"{statuses.count(s)}×{s}" for s in sorted(set(statuses)))
                 print(
                     f"{purpose:18} {name:24} {len(data) / MIB:7.2f}M {answers:18} "
-                    f"{slowest:7.2f}s {wall:5.2f}s {result.rss_growth_mib:8.1f} "
+                    f"{slowest:7.2f}s {wall:5.2f}s {cpu:5.2f}s {result.rss_growth_mib:8.1f} "
                     f"{result.health_p50:6.1f}/{result.health_p99:6.1f}/{result.health_max:6.1f}"
                     + ("" if result.ok else "  <-- target missed")
                 )
@@ -368,6 +401,13 @@ async def _measure(
     worst_p99 = max(r.health_p99 for r in results)
     slowest = max(r.slowest_s for r in results)
     answered = all(s == 201 or 400 <= s < 500 for r in results for s in r.statuses)
+    heaviest = max(results, key=lambda r: r.cpu_s)
+    print(
+        f"\nserver CPU: at most {heaviest.cpu_s:.2f} s for a burst ({heaviest.purpose}, "
+        f"{heaviest.case}): {heaviest.cpu_s / args.burst:.2f} s per upload; on idle cores the "
+        f"burst's wall time is about that over {os.cpu_count()} CPUs. Load average now "
+        f"{os.getloadavg()[0]:.1f}."
+    )
     print(
         f"\nsummary: peak RSS growth {max(r.rss_growth_mib for r in results):.1f} MiB in a burst, "
         f"{total_growth:.1f} MiB over the run (target ≤ {TARGET_RSS_MIB}); "

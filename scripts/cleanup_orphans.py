@@ -15,7 +15,7 @@ from _common import real_database_settings
 
 from app.core.logging import configure_logging
 from app.db.session import connect
-from app.services import media
+from app.services import media_upkeep
 from app.storage import build_storage
 
 
@@ -32,13 +32,13 @@ async def main(argv: list[str] | None = None) -> int:
     storage = build_storage(settings)
     try:
         await storage.start()
-        report = await media.find_orphans(storage, timedelta(minutes=args.grace_minutes))
+        report = await media_upkeep.find_orphans(storage, timedelta(minutes=args.grace_minutes))
         for name in report.orphan_blobs:
             print(f"blob without record: {name}")
         for media_id in report.missing_blobs:
             print(f"record without blob: {media_id}")
         if args.delete:
-            await media.sweep(storage, report)
+            await media_upkeep.sweep(storage, report)
             print(
                 f"removed {len(report.orphan_blobs)} blobs and {len(report.missing_blobs)} records"
             )

@@ -20,8 +20,6 @@ from app.services.catalogue import Viewer, viewer
 from app.services.recommendations.engine import Recommender
 from app.storage import Storage
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
-
 
 async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
@@ -51,30 +49,36 @@ MediaPoolDep = Annotated[CpuPool, Depends(get_media_pool)]
 RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
 
 
-async def get_optional_user(
-    request: Request, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
-    if not token:
-        return None
-    cached: Principal | None = getattr(request.state, "principal", None)
-    if cached is not None:
-        return cached
-    principal = await auth_service.authenticate(settings, token)
-    request.state.principal = principal
-    request.state.user_id = str(principal.id)  # read by the access log
-    return principal
+class BearerAuth(OAuth2PasswordBearer):
+    """The caller, from the `Authorization: Bearer` token: one dependency (FastAPI's cost is
+    per dependency, and every request pays it), documented as the OAuth2 password flow.
+
+    The token's signature and claims are checked in memory; revocation and deactivation
+    with one indexed lookup (`auth.authenticate`). The result is kept on the request, so
+    endpoints asking for the caller twice (optional and required) authenticate once."""
+
+    def __init__(self, *, required: bool) -> None:
+        super().__init__(
+            tokenUrl="/api/v1/auth/login", scheme_name="OAuth2PasswordBearer", auto_error=False
+        )
+        self.required = required
+
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:
+            token = await super().__call__(request)
+            if token:
+                settings: Settings = request.app.state.settings
+                principal = await auth_service.authenticate(settings, token)
+                request.state.principal = principal
+                request.state.user_id = str(principal.id)  # read by the access log
+        if principal is None and self.required:
+            raise Unauthorized()
+        return principal
 
 
-async def get_current_user(
-    principal: Annotated[Principal | None, Depends(get_optional_user)],
-) -> Principal:
-    if principal is None:
-        raise Unauthorized()
-    return principal
-
-
-OptionalUser = Annotated[Principal | None, Depends(get_optional_user)]
-CurrentUser = Annotated[Principal, Depends(get_current_user)]
+OptionalUser = Annotated[Principal | None, Depends(BearerAuth(required=False))]
+CurrentUser = Annotated[Principal, Depends(BearerAuth(required=True))]
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:

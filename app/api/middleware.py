@@ -5,10 +5,11 @@ handler."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -18,11 +19,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.query_string import check_query_string
 from app.core.context import request_id_var
 from app.core.exceptions import error_body
+from app.core.logging import access_log
 
-access_log = structlog.get_logger("app.access")
 error_log = structlog.get_logger("app.errors")
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Generated request ids: 64 random bits per process, then a counter (32 hex characters, as a
+# uuid4's hex; unique across processes, and cheaper than a uuid per request).
+_ID_PREFIX = os.urandom(8).hex()
+_id_counter = itertools.count(1)
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -42,6 +47,18 @@ class _Body:
         self.done = False  # the last chunk was received
         self.read = False  # anyone called receive()
         self.received = 0
+
+
+def _declares_body(scope: Scope) -> bool:
+    """A `Content-Length` other than 0, or a `Transfer-Encoding`: HTTP/1.1 framing of a
+    request body (without either, there is none)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            if value.strip() not in (b"", b"0"):
+                return True
+        elif name == b"transfer-encoding":
+            return True
+    return False
 
 
 class RequestContextMiddleware:
@@ -72,6 +89,7 @@ class RequestContextMiddleware:
             self.security_headers.append(
                 (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
             )
+        self.security_names = frozenset(name for name, _ in self.security_headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,12 +97,15 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         request_id = self._request_id(scope)
-        token = request_id_var.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        token = request_id_var.set(request_id)  # log records read it (core/logging.py)
         state: dict[str, Any] = {"status": 500, "started": False}
         scope.setdefault("state", {})
         body = _Body()
-        receive = self._tracked(receive, body)
+        has_body = _declares_body(scope)
+        if has_body:
+            receive = self._tracked(receive, body)
+        else:  # nothing to read, limit or drain
+            body.done = True
         method = scope["method"]
         if method == "HEAD":  # answered as GET without the body, wherever GET is (RFC 9110)
             scope = {**scope, "method": "GET"}
@@ -93,12 +114,15 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 state["status"] = message["status"]
                 state["started"] = True
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
+                missing = self.security_headers
+                for name, _ in headers:
+                    if name.lower() in self.security_names:  # the endpoint's own wins
+                        missing = [h for h in missing if h[0] != name.lower()]
                 if not body.done and not await self._drain(scope, receive, body):
                     headers.append((b"connection", b"close"))
                 headers.append((b"x-request-id", request_id.encode()))
-                existing = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self.security_headers if h[0] not in existing)
+                headers.extend(missing)
                 message["headers"] = headers
             elif method == "HEAD" and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
@@ -109,7 +133,9 @@ class RequestContextMiddleware:
             if rejection is not None:
                 await self._send_error(send_wrapper, *rejection)
             else:
-                await self.app(scope, self._limited(scope, receive), send_wrapper)
+                await self.app(
+                    scope, self._limited(scope, receive) if has_body else receive, send_wrapper
+                )
         except BodyTooLarge:
             if not state["started"]:
                 await self._send_error(
@@ -122,7 +148,7 @@ class RequestContextMiddleware:
                     send_wrapper, 500, "INTERNAL_ERROR", "An unexpected error occurred."
                 )
         finally:
-            access_log.info(
+            access_log().info(
                 "request",
                 method=method,
                 path=scope.get("path"),
@@ -130,7 +156,6 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 user_id=scope["state"].get("user_id"),
             )
-            structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(token)
 
     @staticmethod
@@ -188,7 +213,7 @@ class RequestContextMiddleware:
                 if _REQUEST_ID_RE.match(candidate):
                     return candidate
                 break
-        return uuid.uuid4().hex
+        return f"{_ID_PREFIX}{next(_id_counter):016x}"
 
     def _reject(self, scope: Scope) -> tuple[int, str, str, list[Any]] | None:
         rejection = check_query_string(scope.get("query_string", b""))

@@ -3,7 +3,8 @@
 `APIRouter(..., route_class=StrictRoute)`. Per request, before the endpoint's parameters
 are validated:
 - a scalar query parameter sent twice (`?limit=1&limit=99`) is a 422: FastAPI would
-  silently keep the last one, so a cache or proxy and the API could disagree about it;
+  silently keep the last one, so a cache or proxy and the API could disagree about it; the
+  same for a form field (`username=a&username=b`, 422 `REPEATED_FORM_FIELD`);
 - a body on a JSON route must be declared JSON (`application/json` or `+json`), on a form
   route a form; anything else is a 415 instead of a confusing validation error;
 - JSON bodies are parsed by `app.utils.strict_json` (no duplicate keys, NaN/Infinity,
@@ -83,6 +84,21 @@ def _scalar_query_names(dependant: Dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+def _scalar_form_names(dependant: Dependant) -> frozenset[str]:
+    """Form fields of the endpoint and its dependencies that take one value."""
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        names.update(
+            field.alias
+            for field in current.body_params
+            if not _accepts_many(field.field_info.annotation)
+        )
+        stack.extend(current.dependencies)
+    return frozenset(names)
+
+
 def _media_type(content_type: str | None) -> str:
     message = email.message.Message()
     message["content-type"] = content_type or ""
@@ -100,35 +116,44 @@ class StrictRoute(APIRoute):
         handler = super().get_route_handler()
         single = _scalar_query_names(self.dependant)
         body: Literal["json", "form"] | None = None
+        single_form: frozenset[str] = frozenset()
         if self.body_field is not None:
             body = "form" if isinstance(self.body_field.field_info, params.Form) else "json"
+            if body == "form":
+                single_form = _scalar_form_names(self.dependant)
 
         async def strict_handler(request: Request) -> Response:
             if single:
-                _reject_repeated(request, single)
+                _reject_repeated(request.query_params.multi_items(), single, "query")
             if body is not None:
                 request = StrictJSONRequest(request.scope, request.receive)
                 if await request.body():
                     _check_content_type(request, body)
+                    if single_form:  # parsed once: FastAPI reuses this request's form
+                        form = await request.form()
+                        _reject_repeated(form.multi_items(), single_form, "body")
             return await handler(request)
 
         return strict_handler
 
 
-def _reject_repeated(request: Request, single: frozenset[str]) -> None:
+def _reject_repeated(
+    items: Sequence[tuple[str, Any]], single: frozenset[str], where: Literal["query", "body"]
+) -> None:
     seen: set[str] = set()
     repeated: list[str] = []
-    for name, _ in request.query_params.multi_items():
+    for name, _ in items:
         if name in single:
             if name in seen and name not in repeated:
                 repeated.append(name)
             seen.add(name)
     if repeated:
+        what = "Query parameters" if where == "query" else "Form fields"
         raise ValidationFailed(
-            f"Query parameters given more than once: {', '.join(repeated)}.",
-            code="REPEATED_QUERY_PARAMETER",
+            f"{what} given more than once: {', '.join(repeated)}.",
+            code="REPEATED_QUERY_PARAMETER" if where == "query" else "REPEATED_FORM_FIELD",
             details=[
-                {"loc": ["query", name], "msg": "give this parameter once", "type": "value_error"}
+                {"loc": [where, name], "msg": "give this parameter once", "type": "value_error"}
                 for name in repeated
             ],
         )

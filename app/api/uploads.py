@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from fastapi.routing import iter_route_contexts
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
 from starlette.routing import BaseRoute
@@ -48,6 +48,7 @@ def upload_path_pattern(routes: Sequence[BaseRoute]) -> re.Pattern[str] | None:
 SPOOL_BYTES = 256 * 1024
 MAX_FIELD_BYTES = 1024
 MAX_PARTS = 8
+MAX_BOUNDARY = 200  # RFC 2046 says 70; some clients send more; python-multipart stops at 256
 
 
 @dataclass
@@ -83,6 +84,11 @@ async def read_upload(
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
         raise UnsupportedMedia("Send the upload as multipart/form-data.", code="MULTIPART_REQUIRED")
+    if len(boundary) > MAX_BOUNDARY:  # python-multipart raises past 256: that was a 500
+        raise ValidationFailed(
+            f"The multipart boundary is longer than {MAX_BOUNDARY} characters.",
+            code="INVALID_MULTIPART",
+        )
     state = _State()
 
     def on_part_begin() -> None:
@@ -145,12 +151,12 @@ async def read_upload(
         "on_part_data": on_part_data,
         "on_part_end": on_part_end,
     }
-    parser = MultipartParser(boundary, callbacks)
     try:
+        parser = MultipartParser(boundary, callbacks)
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
-    except MultipartParseError as exc:
+    except FormParserError as exc:  # every python-multipart refusal (parse errors included)
         _discard(state)
         raise ValidationFailed(
             "The multipart body is malformed.", code="INVALID_MULTIPART"

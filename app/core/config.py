@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     task_scheduler_enabled: bool = True
     worker_health_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Notifications, saved searches (services/notifications, services/saved_searches)
+    saved_searches_per_user: int = Field(default=50, ge=1, le=1000)
+    notification_stream_heartbeat_seconds: float = Field(default=15.0, gt=0, le=300)
+    notification_stream_retry_ms: int = Field(default=3000, ge=100, le=600_000)
+    # A stream ends after this long; the client reconnects with Last-Event-ID (proxies and
+    # load balancers recycle long responses anyway).
+    notification_stream_max_seconds: float = Field(default=600.0, gt=0, le=86400)
+
     # Bootstrap
     first_admin_email: str | None = None
     first_admin_password: SecretStr | None = None

@@ -153,17 +153,29 @@ def error_response(
     )
 
 
+MAX_DETAILS = 50  # validation errors listed in one answer; the rest are counted
+
+
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    details = []
-    for err in exc.errors():
+    errors = exc.errors()
+    details: list[dict[str, Any]] = []
+    for err in errors[:MAX_DETAILS]:
         msg = str(err.get("msg", ""))
         if err.get("type") == "json_invalid" and isinstance(err.get("ctx"), dict):
             msg = f"{msg}: {err['ctx'].get('error', '')}"  # why (strict_json's reason)
         details.append(
             {
-                "loc": [str(part) for part in err.get("loc", ())],
+                "loc": [str(part)[:100] for part in err.get("loc", ())],  # keys echo input
                 "msg": msg,
                 "type": str(err.get("type", "")),
+            }
+        )
+    if len(errors) > MAX_DETAILS:
+        details.append(
+            {
+                "loc": [],
+                "msg": f"{len(errors) - MAX_DETAILS} more errors not listed",
+                "type": "too_many_errors",
             }
         )
     return details

@@ -28,6 +28,7 @@ import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
 from app.core.config import Settings
+from app.core.context import request_id_var
 
 REDACTED = "[redacted]"
 MAX_FRAMES = 30  # per exception, innermost kept
@@ -164,14 +165,16 @@ _OWN_KEYS = frozenset({"timestamp", "level", "logger"})  # written by our proces
 def sanitize(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Redact and bound every field of a record (run after the exception is rendered)."""
     budget = _Budget(MAX_RECORD)
-    for key in list(event_dict):
+    for key, value in list(event_dict.items()):
         if key in _OWN_KEYS:
             continue
         if _sensitive(key):
             event_dict[key] = REDACTED
-            continue
-        limit = MAX_TRACEBACK if key in ("exception", "stack") else MAX_STRING
-        event_dict[key] = _clean(event_dict[key], budget, 0, limit)
+        elif value is None or type(value) is int or type(value) is float:
+            continue  # nothing to redact or bound (the common fields of an access line)
+        else:
+            limit = MAX_TRACEBACK if key in ("exception", "stack") else MAX_STRING
+            event_dict[key] = _clean(value, budget, 0, limit)
     return event_dict
 
 
@@ -257,6 +260,28 @@ class _StderrHandler(logging.StreamHandler[Any]):
     """Marks the handler we install, so configuring again replaces it."""
 
 
+def add_request_id(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """The current request's id on every record logged while it is handled (the middleware
+    sets `request_id_var`; no per-request context binding)."""
+    if "request_id" not in event_dict:
+        request_id = request_id_var.get()
+        if request_id is not None:
+            event_dict["request_id"] = request_id
+    return event_dict
+
+
+_access: Any = None
+
+
+def access_log() -> Any:
+    """The logger of the one access line per request: bound once per configuration (the
+    lazy `structlog.get_logger` proxy re-binds on every call, and this runs on every
+    request)."""
+    return _access if _access is not None else structlog.get_logger("app.access")
+
+
 def use_json(settings: Settings) -> bool:
     if settings.log_format == "auto":
         return settings.is_production
@@ -275,9 +300,24 @@ def configure_logging(settings: Settings) -> None:
             exception_formatter=structlog.dev.plain_traceback,  # never rich's locals
         )
     tail = [ExceptionRenderer(structured=structured), sanitize, renderer]
+    global _access
+    _access = structlog.wrap_logger(
+        structlog.PrintLogger(_CurrentStderr()),  # type: ignore[arg-type]
+        # The access line has no exception or stack: the same chain without those steps.
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            add_request_id,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            sanitize,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+    ).bind()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_request_id,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),
@@ -293,6 +333,7 @@ def configure_logging(settings: Settings) -> None:
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[
                 structlog.contextvars.merge_contextvars,
+                add_request_id,
                 structlog.processors.add_log_level,
                 structlog.stdlib.add_logger_name,
                 structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -98,7 +98,10 @@ def _decode_value(sort: SortSpec, raw: Any) -> Any:
             raise _bad_cursor("expected a date-time") from None
         if parsed.tzinfo is None:
             raise _bad_cursor("expected a date-time with a time zone")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # `0001-01-01T00:00+14:00` is before year 1 in UTC
+            raise _bad_cursor("date-time out of range") from None
     if sort.kind == "int":
         if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_INT_VALUE:
             raise _bad_cursor("expected a small non-negative integer")

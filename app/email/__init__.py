@@ -3,10 +3,20 @@
 Services call `enqueue(name, job, ...)` on the request path and `send(...)` inside jobs.
 """
 
-from app.email.delivery import DeliveryFailed, effect_key, job_context, render, send
+from app.email.delivery import (
+    Attachment,
+    DeliveryFailed,
+    effect_key,
+    job_context,
+    render,
+    render_html,
+    send,
+    send_message,
+)
 from app.email.queue import drain, enqueue, enqueue_once
 
 __all__ = [
+    "Attachment",
     "DeliveryFailed",
     "drain",
     "effect_key",
@@ -14,5 +24,7 @@ __all__ = [
     "enqueue_once",
     "job_context",
     "render",
+    "render_html",
     "send",
+    "send_message",
 ]

@@ -2,19 +2,29 @@
 
 from beanie import Document
 
+from app.models.announcement import Announcement
 from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedToken
 from app.models.dismissal import Dismissal
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
-from app.models.invitation import Invitation
+from app.models.invitation import Invitation, InvitationQuota
 from app.models.media import Media
+from app.models.notification import DigestRecord, DigestSchedule, Notification
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
+from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
 from app.models.recommendation import CatalogueGeneration, RecommendationCache, TextEmbedding
 from app.models.reference import ReferenceItem
+from app.models.reminder import Reminder
+from app.models.saved_search import (
+    SavedSearch,
+    SavedSearchCount,
+    SavedSearchMatch,
+    SavedSearchVersion,
+)
 from app.models.task import TaskEffect
 from app.models.user import AdminRoster, Role, User
 
@@ -30,6 +40,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     AuditEntry,
     Organisation,
     Invitation,
+    InvitationQuota,
     Partnership,
     Profile,
     Opportunity,
@@ -40,6 +51,16 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Dismissal,
     Media,
     TaskEffect,
+    Notification,
+    NotificationPreferences,
+    DigestSchedule,
+    DigestRecord,
+    SavedSearch,
+    SavedSearchMatch,
+    SavedSearchCount,
+    SavedSearchVersion,
+    Reminder,
+    Announcement,
     RecommendationCache,
     CatalogueGeneration,
     TextEmbedding,
@@ -48,14 +69,20 @@ DOCUMENT_MODELS: list[type[Document]] = [
 __all__ = [
     "DOCUMENT_MODELS",
     "AdminRoster",
+    "Announcement",
     "AuditEntry",
     "AuthSession",
     "CatalogueGeneration",
+    "DigestRecord",
+    "DigestSchedule",
     "Dismissal",
     "Event",
     "Invitation",
+    "InvitationQuota",
     "LoginThrottle",
     "Media",
+    "Notification",
+    "NotificationPreferences",
     "OneTimeToken",
     "Opportunity",
     "OpportunityInteraction",
@@ -66,9 +93,14 @@ __all__ = [
     "Profile",
     "RecommendationCache",
     "ReferenceItem",
+    "Reminder",
     "RevokedToken",
     "Role",
     "Rsvp",
+    "SavedSearch",
+    "SavedSearchCount",
+    "SavedSearchMatch",
+    "SavedSearchVersion",
     "TaskEffect",
     "TextEmbedding",
     "User",

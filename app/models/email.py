@@ -6,16 +6,25 @@ import uuid
 from datetime import datetime
 
 from beanie import Document
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from app.models.base import utcnow
 
 
+class OutboxAttachment(BaseModel):
+    filename: str
+    content_type: str
+    content: str  # text attachments only (an event's .ics)
+
+
 class OutboxEmail(Document):
     to: str
     subject: str
-    body: str
+    body: str  # the plain-text part
+    html: str | None = None  # the HTML part, CSS inlined
+    headers: dict[str, str] = Field(default_factory=dict)  # e.g. List-Unsubscribe
+    attachments: list[OutboxAttachment] = Field(default_factory=list)
     template: str
     # One document per message, however often its job runs (documents from before the key
     # existed lack the field: the index is sparse).

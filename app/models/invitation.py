@@ -84,3 +84,16 @@ class Invitation(Document, Timestamps):
                 name="ttl_expires",
             ),
         ]
+
+
+class InvitationQuota(Document):
+    """The invitations one organisation sent in the last 24 hours (`_id`: the organisation;
+    `sent`: `{at, invitation_id}`, oldest first). The daily quota is one conditional update
+    (`$push` only while fewer than the quota are there), so concurrent invitations cannot
+    overshoot it the way a count followed by an insert did."""
+
+    id: PydanticObjectId
+    sent: list[dict[str, Any]] = []
+
+    class Settings:
+        name = "invitation_quotas"

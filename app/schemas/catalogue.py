@@ -13,6 +13,7 @@ from pydantic_core import to_jsonable_python
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.revision import RevisionOutcome
 from app.schemas.common import InputModel, PatchModel, error_responses
+from app.schemas.construct import construct, document_values
 from app.schemas.query import PageQuery, QueryError, SlugFilter
 from app.schemas.validators import CountryCode, Slug, SlugList, UtcDatetime
 from app.utils.text import tokens
@@ -36,8 +37,13 @@ class OrganisationRef(BaseModel):
 
     @classmethod
     def of(cls, item: CatalogueItem) -> OrganisationRef:
-        return cls.model_construct(
-            id=str(item.organisation_id), name=item.organisation_name, slug=item.organisation_slug
+        return construct(
+            cls,
+            {
+                "id": str(item.organisation_id),
+                "name": item.organisation_name,
+                "slug": item.organisation_slug,
+            },
         )
 
 
@@ -241,27 +247,35 @@ class CatalogueItemRead(BaseModel):
 
 
 def item_fields(view: ItemView[Any]) -> dict[str, Any]:
-    """`CatalogueItemRead`'s fields of a view, for `model_construct` (no validation: the
-    data is our own document's). Reasons and revisions only for those who manage it."""
+    """`CatalogueItemRead`'s fields of a view, for `construct` (no validation: the data is
+    our own document's). Reasons and revisions only for those who manage it."""
     i, manages = view.item, view.manages
+    d = document_values(i)
     return {
-        "id": str(i.id),
-        "slug": i.slug,
-        "title": i.title,
-        "description": i.description,
-        "type": i.type,
-        "organisation": OrganisationRef.of(i),
-        "tags": i.tags,
-        "industries": i.industries,
-        "sdgs": i.sdgs,
-        "target_communities": i.target_communities,
+        "id": str(d["id"]),
+        "slug": d["slug"],
+        "title": d["title"],
+        "description": d["description"],
+        "type": d["type"],
+        "organisation": construct(
+            OrganisationRef,
+            {
+                "id": str(d["organisation_id"]),
+                "name": d["organisation_name"],
+                "slug": d["organisation_slug"],
+            },
+        ),
+        "tags": d["tags"],
+        "industries": d["industries"],
+        "sdgs": d["sdgs"],
+        "target_communities": d["target_communities"],
         "status": view.status,
-        "status_reason": i.status_reason if manages else None,
-        "cover_media_id": str(i.cover_media_id) if i.cover_media_id else None,
-        "published_at": i.published_at,
-        "created_at": i.created_at,
-        "updated_at": i.updated_at,
-        "version": i.version,
+        "status_reason": d["status_reason"] if manages else None,
+        "cover_media_id": str(d["cover_media_id"]) if d["cover_media_id"] else None,
+        "published_at": d["published_at"],
+        "created_at": d["created_at"],
+        "updated_at": d["updated_at"],
+        "version": d["version"],
         "pending_revision": RevisionRead.of(i) if manages else None,
         "revision_decision": RevisionDecisionRead.of(i) if manages else None,
     }
@@ -290,13 +304,20 @@ class CataloguePage(BaseModel):
 
     @classmethod
     def from_listing(cls, listing: Listing[Any]) -> Self:
-        return cls.model_validate(
+        facets = listing.facets
+        return construct(
+            cls,
             {
                 "items": [present(v, cls.item_read) for v in listing.views],
                 "next_cursor": listing.next_cursor,
                 "total": listing.total,
-                "facets": listing.facets,
-            }
+                "facets": None
+                if facets is None
+                else {
+                    name: [FacetCount.model_validate(c) for c in counts]
+                    for name, counts in facets.items()
+                },
+            },
         )
 
 

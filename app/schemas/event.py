@@ -31,6 +31,7 @@ from app.schemas.catalogue import (
     present_rows,
 )
 from app.schemas.common import InputModel
+from app.schemas.construct import construct, document_values
 from app.schemas.query import PageQuery, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, TimeZoneName, Url, UtcDatetime
 
@@ -125,25 +126,29 @@ class EventRead(CatalogueItemRead):
     @classmethod
     def from_view(cls, view: ItemView[Event]) -> EventRead:
         """Built from our own document: nothing is validated again on the way out."""
-        e = view.item
-        return cls.model_construct(
-            **item_fields(view),
-            start_at=e.start_at,
-            end_at=e.end_at,
-            timezone=e.timezone,
-            format=e.format,
-            venue=VenueRead.model_construct(**dict(e.venue)) if e.venue else None,
-            online_url=e.online_url if view.insider else None,
-            capacity=e.capacity,
-            registration_deadline=e.registration_deadline,
-            price=e.price,
-            currency=e.currency,
-            is_free=e.price == 0,
-            going_count=e.going_count,
-            waitlist_count=e.waitlist_count,
-            interested_count=e.interested_count,
-            seats_left=max(0, e.capacity - e.going_count) if e.capacity is not None else None,
-            distance_km=round(view.distance_km, 3) if view.distance_km is not None else None,
+        e = document_values(view.item)
+        capacity, going, venue = e["capacity"], e["going_count"], e["venue"]
+        return construct(
+            cls,
+            {
+                **item_fields(view),
+                "start_at": e["start_at"],
+                "end_at": e["end_at"],
+                "timezone": e["timezone"],
+                "format": e["format"],
+                "venue": construct(VenueRead, vars(venue).copy()) if venue else None,
+                "online_url": e["online_url"] if view.insider else None,
+                "capacity": capacity,
+                "registration_deadline": e["registration_deadline"],
+                "price": e["price"],
+                "currency": e["currency"],
+                "is_free": e["price"] == 0,
+                "going_count": going,
+                "waitlist_count": e["waitlist_count"],
+                "interested_count": e["interested_count"],
+                "seats_left": max(0, capacity - going) if capacity is not None else None,
+                "distance_km": round(view.distance_km, 3) if view.distance_km is not None else None,
+            },
         )
 
 

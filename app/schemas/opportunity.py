@@ -23,6 +23,7 @@ from app.schemas.catalogue import (
     item_fields,
 )
 from app.schemas.common import InputModel
+from app.schemas.construct import construct, document_values
 from app.schemas.query import QueryError, coded, split_values
 from app.schemas.validators import CountryCode, CurrencyCode, SlugList, Url, UtcDatetime
 from app.utils.strict_json import INT_MAX
@@ -114,21 +115,24 @@ class OpportunityRead(CatalogueItemRead):
     @classmethod
     def from_view(cls, view: ItemView[Opportunity]) -> OpportunityRead:
         """Built from our own document: nothing is validated again on the way out."""
-        o = view.item
-        return cls.model_construct(
-            **item_fields(view),
-            summary=o.summary,
-            amount_min=o.amount_min,
-            amount_max=o.amount_max,
-            currency=o.currency,
-            deadline=o.deadline,
-            rolling=o.rolling,
-            application_url=o.application_url,
-            eligibility=EligibilityRead.model_construct(**dict(o.eligibility)),
-            featured=o.featured,
-            views=o.views,
-            saves=o.saves,
-            applications=o.applications,
+        o = document_values(view.item)
+        return construct(
+            cls,
+            {
+                **item_fields(view),
+                "summary": o["summary"],
+                "amount_min": o["amount_min"],
+                "amount_max": o["amount_max"],
+                "currency": o["currency"],
+                "deadline": o["deadline"],
+                "rolling": o["rolling"],
+                "application_url": o["application_url"],
+                "eligibility": construct(EligibilityRead, vars(o["eligibility"]).copy()),
+                "featured": o["featured"],
+                "views": o["views"],
+                "saves": o["saves"],
+                "applications": o["applications"],
+            },
         )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field, field_validator
 
 from app.core.pagination import Page
 from app.models.user import Role, User
 from app.schemas.common import InputModel, PatchModel
+from app.schemas.construct import construct
 from app.schemas.query import PageQuery, coded
 
 PASSWORD_FIELD = Field(min_length=1, max_length=1024, description="10–128 characters.")
@@ -41,6 +42,24 @@ class UserRead(BaseModel):
             is_verified=user.is_verified,
             created_at=user.created_at,
             last_login_at=user.last_login_at,
+        )
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> UserRead:
+        """From the account as stored (`users.get_me`'s projection): our own data, not
+        validated again."""
+        return construct(
+            cls,
+            {
+                "id": str(stored["_id"]),
+                "email": stored["email"],
+                "full_name": stored["full_name"],
+                "role": Role(stored["role"]),
+                "is_active": stored["is_active"],
+                "is_verified": stored["is_verified"],
+                "created_at": stored["created_at"],
+                "last_login_at": stored.get("last_login_at"),
+            },
         )
 
 

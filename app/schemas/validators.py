@@ -45,8 +45,20 @@ def _zones() -> set[str]:
     return _ZONES
 
 
+# What a client may send as a date-time. Beyond it, converting to UTC overflows Python's
+# datetime (`0001-01-01T00:00+14:00` was a 500), and a stored date near the edge breaks
+# later arithmetic (a calendar entry in the event's zone, reminders before the start).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+
+
 def _utc(value: datetime) -> datetime:
-    value = value.astimezone(UTC)
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = EARLIEST - (LATEST - EARLIEST)  # out of range either way
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError("must be between 1900-01-01 and 2999-12-31 (UTC)")
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 

@@ -6,7 +6,7 @@ import structlog
 
 from app.core.config import Settings
 from app.seed.reference_data import load_reference_data
-from app.services import media
+from app.services import media_upkeep
 from app.services import users as user_service
 
 log = structlog.get_logger("app.bootstrap")
@@ -19,7 +19,7 @@ async def prepare(settings: Settings) -> None:
     if added:
         log.info("reference_data_seeded", items=added)
     await user_service.ensure_first_admin(settings)
-    linked = await media.backfill_owner_links()
+    linked = await media_upkeep.backfill_owner_links()
     if linked:
         log.info("media_owner_links_backfilled", linked=linked)
     if settings.embedded_database and settings.seed_demo_data:

@@ -2,6 +2,9 @@
 
 Deterministic (seeded random), idempotent (skipped when organisations already exist).
 Loaded at start on the embedded backend; `scripts/seed_demo.py` loads it into MONGODB_URL.
+Keep it small: the embedded backend scans every collection per query, and stays comfortable
+up to about 250 items per kind (README, "How large `make run` stays comfortable";
+`scripts/bench_embedded.py`).
 """
 
 from __future__ import annotations

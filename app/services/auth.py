@@ -99,25 +99,26 @@ KNOWN_CLIENTS_KEPT = 10
 
 async def login(settings: Settings, email_address: str, password: str, client: str) -> TokenPair:
     """Known and unknown e-mails, right or wrong, cost the same work up to the password check:
-    one user lookup, one throttle read, one argon2 verification (a dummy hash for unknown
-    e-mails) and, on failure, the same throttle writes (they are keyed by the e-mail as typed).
+    one user lookup, the attempt counted under both throttle keys (keyed by the e-mail as
+    typed; counted *before* the check, so parallel guesses cannot outrun the count) and one
+    argon2 verification (a dummy hash for unknown e-mails).
     """
     email_address = email_address.strip().lower()
     user = await User.find_one(User.email == email_address)
     tag = login_throttle.client_tag(settings, client)
     recognised = user is not None and tag in user.known_clients
-    await login_throttle.check(settings, email_address, client, recognised=recognised)
+    attempt = await login_throttle.charge(settings, email_address, client, recognised=recognised)
     ok = await verify_password(settings, password, user.password_hash if user else None)
     if not ok or user is None:
-        await login_throttle.record_failure(settings, email_address, client, recognised=recognised)
+        login_throttle.failed(attempt)
         raise invalid_credentials()
+    await login_throttle.succeeded(settings, attempt)  # the right password, whatever follows
     if not user.is_active:
         raise Forbidden("This account is deactivated.", code="ACCOUNT_DISABLED")
     if user.password_reset_required:
         raise Forbidden(
             "A password reset is required; use forgot-password.", code="PASSWORD_RESET_REQUIRED"
         )
-    await login_throttle.record_success(email_address, client)
     others = [t for t in user.known_clients if t != tag]
     known = [*others[-(KNOWN_CLIENTS_KEPT - 1) :], tag]  # newest last, a few kept
     await User.get_motor_collection().update_one(
@@ -147,6 +148,9 @@ async def refresh(settings: Settings, token: str) -> TokenPair:
             # A rotated refresh token came back: assume it was stolen; end the whole session.
             await sessions.revoke(settings, claims.sid, reason="refresh_token_reuse")
             log.warning("refresh_token_reuse", user_id=claims.sub, session_id=claims.sid)
+            from app.services import account_notices
+
+            await account_notices.security(PydanticObjectId(claims.sub), "session_revoked")
         raise invalid_token("The refresh token is no longer valid.")
     user = await User.get(PydanticObjectId(claims.sub))
     if user is None or not user.is_active:
@@ -260,12 +264,30 @@ async def verification_requested(settings: Settings, email_address: str) -> None
         await send_verification(settings, str(user.id))
 
 
-async def verify_email(token: str) -> None:
+async def verify_email(token: str, settings: Settings | None = None) -> None:
     user_id = await _consume_one_time(token, TokenPurpose.verify_email)
     await User.get_motor_collection().update_one(
         {"_id": user_id}, {"$set": {"is_verified": True, "updated_at": utcnow()}}
     )
     log.info("email_verified", user_id=str(user_id))
+    if settings is not None:  # the address is confirmed: welcome (once per account)
+        await email.enqueue_once(
+            f"welcome:{user_id}", "welcome", send_welcome, settings, str(user_id)
+        )
+
+
+async def send_welcome(settings: Settings, user_id: str) -> None:
+    user = await User.get(PydanticObjectId(user_id))
+    if user is None or not user.is_active:
+        return
+    await email.send(
+        settings,
+        user.email,
+        "Welcome to RunWei",
+        "welcome",
+        full_name=user.full_name,
+        link=settings.frontend_url,
+    )
 
 
 async def forgot_password(settings: Settings, email_address: str) -> None:
@@ -308,3 +330,6 @@ async def reset_password(settings: Settings, token: str, new_password: str) -> N
         await login_throttle.clear(user.email)
     await sessions.revoke_all(settings, PydanticObjectId(user_id), reason="password_reset")
     log.info("password_reset", user_id=str(user_id))
+    from app.services import account_notices  # critical: always told, in-app and by e-mail
+
+    await account_notices.security(PydanticObjectId(user_id), "password_reset")

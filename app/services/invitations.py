@@ -27,7 +27,13 @@ from app.core.config import Settings
 from app.core.exceptions import Conflict, Forbidden, NotFound, RateLimited
 from app.core.pagination import SortSpec, paginate
 from app.models.base import utcnow
-from app.models.invitation import Invitation, InvitationStatus, answered, pending_slot
+from app.models.invitation import (
+    Invitation,
+    InvitationQuota,
+    InvitationStatus,
+    answered,
+    pending_slot,
+)
 from app.models.organisation import Organisation, OrgRole
 from app.models.user import User
 from app.schemas.invitation import InvitationCreate, InvitationQuery
@@ -103,8 +109,10 @@ async def invite(
     now = utcnow()
     address = data.email
     await _free_expired_slot(org.id, address, now)
-    await _check_daily_quota(settings, org.id, now)
+    invitation_id = PydanticObjectId()
+    await _take_quota(settings, org.id, invitation_id, now)
     inv = Invitation(
+        id=invitation_id,
         organisation_id=org.id,
         organisation_name=org.name,
         organisation_slug=org.slug,
@@ -117,6 +125,7 @@ async def invite(
     try:
         await inv.insert()
     except DuplicateKeyError as exc:
+        await _give_back_quota(org.id, invitation_id)
         raise Conflict(
             "This address already has a pending invitation to this organisation.",
             code="INVITATION_PENDING",
@@ -134,6 +143,9 @@ async def invite(
         link=f"{settings.frontend_url}/invitations",
         days=settings.invitation_days,
     )
+    from app.tasks import alerts  # a confirmed account also sees it in-app (worker: no lookup here)
+
+    await alerts.enqueue(alerts.invitation, invitation_id=str(inv.id))
     await audit.record(
         principal,
         "invitation_create",
@@ -158,18 +170,36 @@ async def _free_expired_slot(org_id: PydanticObjectId, address: str, now: dateti
         )
 
 
-async def _check_daily_quota(settings: Settings, org_id: PydanticObjectId, now: datetime) -> None:
-    """Invitations send e-mail to any address: bound how many one organisation sends a day.
-    (A count, so a burst of concurrent invitations may overshoot it by a few.)"""
-    sent = await Invitation.find(
-        {"organisation_id": org_id, "created_at": {"$gt": now - timedelta(days=1)}}
-    ).count()
-    if sent >= settings.invitations_per_organisation_per_day:
+async def _take_quota(
+    settings: Settings, org_id: PydanticObjectId, invitation_id: PydanticObjectId, now: datetime
+) -> None:
+    """Invitations send e-mail to any address: one organisation sends at most the quota in
+    24 hours. One conditional update takes a place (`sent.<quota-1>` must not exist yet),
+    so concurrent invitations cannot all pass a count made before any of them is stored."""
+    quota = settings.invitations_per_organisation_per_day
+    collection = InvitationQuota.get_motor_collection()
+    await collection.update_one(
+        {"_id": org_id}, {"$pull": {"sent": {"at": {"$lte": now - timedelta(days=1)}}}}
+    )
+    try:
+        await collection.update_one(
+            {"_id": org_id, f"sent.{quota - 1}": {"$exists": False}},
+            {"$push": {"sent": {"at": now, "invitation_id": invitation_id}}},
+            upsert=True,
+        )
+    except DuplicateKeyError:  # the document exists and is full
         raise RateLimited(
             "This organisation has sent its invitations for today; try again tomorrow.",
             code="INVITATION_LIMIT",
             headers={"Retry-After": str(24 * 3600)},
-        )
+        ) from None
+
+
+async def _give_back_quota(org_id: PydanticObjectId, invitation_id: PydanticObjectId) -> None:
+    """An invitation refused after taking its place (already pending) sends no e-mail."""
+    await InvitationQuota.get_motor_collection().update_one(
+        {"_id": org_id}, {"$pull": {"sent": {"invitation_id": invitation_id}}}
+    )
 
 
 async def list_for_organisation(

@@ -12,8 +12,13 @@ A back-off starts at `LOGIN_BACKOFF_SECONDS` and doubles with each further failu
 `LOGIN_BACKOFF_MAX_SECONDS`; attempts during a back-off get 429 without a password check and
 are not counted, and counters are forgotten after `LOGIN_FAILURE_WINDOW_MINUTES` without a
 failure. Nothing is ever locked until an admin acts, and a guesser's failures do not stop
-the owner from another IP. Counters live in MongoDB (one atomic update per key), so every
-worker and instance shares them.
+the owner from another IP. Counters live in MongoDB, so every worker and instance shares
+them.
+
+An attempt is counted *before* its password is checked, by one conditional update per key
+that also requires the key not to be backing off, and taken back when the password proves
+right. Checking first and counting after the (slow, threaded) argon2 verification let a burst
+of 20 parallel guesses from one client all be checked where the policy allows 5.
 """
 
 from __future__ import annotations
@@ -80,22 +85,6 @@ def _blocked(doc: dict[str, Any] | None, now: datetime) -> datetime | None:
     return until if until and until > now else None
 
 
-async def check(settings: Settings, account: str, client: str, *, recognised: bool) -> None:
-    """429 when this client, or (unless `recognised`) every client, must wait. One read."""
-    now = utcnow()
-    keys = [_client_key(account, client), _account_key(account)]
-    docs = {
-        doc["_id"]: doc
-        async for doc in LoginThrottle.get_motor_collection().find({"_id": {"$in": keys}})
-    }
-    waits = [_blocked(docs.get(keys[0]), now)]
-    if not recognised:
-        waits.append(_blocked(docs.get(keys[1]), now))
-    until = max((w for w in waits if w), default=None)
-    if until:
-        raise _throttled(until, now)
-
-
 def _backoff(settings: Settings, failures: int, threshold: int) -> timedelta | None:
     if failures < threshold:
         return None
@@ -104,19 +93,34 @@ def _backoff(settings: Settings, failures: int, threshold: int) -> timedelta | N
     return timedelta(seconds=seconds)
 
 
-async def _count(
-    settings: Settings, key: str, scope: str, account: str, threshold: int, now: datetime
+async def _charge(
+    settings: Settings,
+    key: str,
+    scope: str,
+    account: str,
+    threshold: int,
+    now: datetime,
+    *,
+    respect_block: bool,
 ) -> datetime | None:
-    """Count one failure under `key` atomically; returns the end of a back-off it starts."""
+    """Count one attempt under `key` — one conditional update that also checks the key is
+    not backing off (unless `respect_block` is False), so concurrent attempts cannot all
+    pass a check made before any of them is counted. Returns the end of a back-off this
+    attempt starts; raises 429 when the key is backing off already."""
     collection = LoginThrottle.get_motor_collection()
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    doc = await collection.find_one_and_update(
-        {"_id": key, "expires_at": {"$gt": now}},
-        {"$inc": {"failures": 1}, "$max": {"expires_at": now + window}},
-        return_document=ReturnDocument.AFTER,
-    )
-    if doc is None:  # first failure, or the old counter is forgotten: start afresh
-        try:
+    live: dict[str, Any] = {"_id": key, "expires_at": {"$gt": now}}
+    if respect_block:
+        live["$or"] = [{"blocked_until": None}, {"blocked_until": {"$lte": now}}]
+    for _ in range(5):
+        doc = await collection.find_one_and_update(
+            live,
+            {"$inc": {"failures": 1}, "$max": {"expires_at": now + window}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is not None:
+            break
+        try:  # first attempt, or the old counter is forgotten: start afresh
             doc = await collection.find_one_and_update(
                 {"_id": key, "expires_at": {"$lte": now}},
                 {
@@ -131,8 +135,13 @@ async def _count(
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
             )
-        except DuplicateKeyError:  # a concurrent failure created it first: count on it
-            return await _count(settings, key, scope, account, threshold, now)
+            break
+        except DuplicateKeyError:  # live: backing off, or created by a concurrent attempt
+            until = _blocked(await collection.find_one({"_id": key}), now)
+            if until is not None and respect_block:
+                raise _throttled(until, now) from None
+    else:  # pragma: no cover - five lost races in a row
+        raise _throttled(now + timedelta(seconds=1), now)
     delay = _backoff(settings, int(doc["failures"]), threshold)
     if delay is None:
         return None
@@ -143,38 +152,70 @@ async def _count(
     return until
 
 
-async def record_failure(
-    settings: Settings, account: str, client: str, *, recognised: bool
-) -> None:
-    """Count a failed login under both keys; 429 when this failure starts a back-off that
-    applies to this client."""
+async def _uncharge(key: str, threshold: int) -> None:
+    """Take back one counted attempt (its password was right, or it was refused before any
+    check); a back-off that only this attempt started ends with it."""
+    collection = LoginThrottle.get_motor_collection()
+    await collection.update_one({"_id": key, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}})
+    await collection.update_one(
+        {"_id": key, "failures": {"$lt": threshold}}, {"$unset": {"blocked_until": ""}}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One login attempt, counted as a failure until its password proves right."""
+
+    account: str
+    client: str
+    recognised: bool
+    client_until: datetime | None  # a back-off this attempt started, per key
+    account_until: datetime | None
+    at: datetime
+
+
+async def charge(settings: Settings, account: str, client: str, *, recognised: bool) -> Attempt:
+    """Before the password is checked: 429 when this client — or, unless `recognised`,
+    every client — must wait; otherwise the attempt is counted under both keys at once,
+    each in one conditional update, so a burst of parallel guesses gets the same number of
+    password checks as the same guesses one after another."""
     now = utcnow()
-    for_client = await _count(
-        settings,
-        _client_key(account, client),
-        CLIENT,
-        account,
-        settings.login_client_max_failures,
-        now,
+    pair = _client_key(account, client)
+    client_until = await _charge(
+        settings, pair, CLIENT, account, settings.login_client_max_failures, now, respect_block=True
     )
-    for_account = await _count(
-        settings,
-        _account_key(account),
-        ACCOUNT,
-        account,
-        settings.login_account_max_failures,
-        now,
-    )
-    waits = [for_client] + ([] if recognised else [for_account])
+    try:
+        account_until = await _charge(
+            settings,
+            _account_key(account),
+            ACCOUNT,
+            account,
+            settings.login_account_max_failures,
+            now,
+            respect_block=not recognised,
+        )
+    except LoginThrottled:
+        await _uncharge(pair, settings.login_client_max_failures)
+        raise
+    return Attempt(account, client, recognised, client_until, account_until, now)
+
+
+def failed(attempt: Attempt) -> None:
+    """The password was wrong (already counted): 429 when this attempt started a back-off
+    that applies to this client, else the caller answers 401."""
+    waits = [attempt.client_until] + ([] if attempt.recognised else [attempt.account_until])
     until = max((w for w in waits if w), default=None)
     if until:
-        raise _throttled(until, now)
+        raise _throttled(until, attempt.at)
 
 
-async def record_success(account: str, client: str) -> None:
-    """The right password from this client: its own counter starts again. The account-wide
-    counter does not (else a guesser's budget would refill whenever the owner logs in)."""
-    await LoginThrottle.get_motor_collection().delete_one({"_id": _client_key(account, client)})
+async def succeeded(settings: Settings, attempt: Attempt) -> None:
+    """The right password: this client's counter starts again; the account-wide one only
+    loses this attempt (else a guesser's budget would refill whenever the owner logs in)."""
+    await LoginThrottle.get_motor_collection().delete_one(
+        {"_id": _client_key(attempt.account, attempt.client)}
+    )
+    await _uncharge(_account_key(attempt.account), settings.login_account_max_failures)
 
 
 async def clear(account: str) -> AccountState:

@@ -1,5 +1,6 @@
 """Media: validated uploads to blob storage, attaching them to their owners, who may see and
-delete them, and the orphan sweep.
+delete them (upkeep outside requests — old records' owner links, the orphan sweep — is
+`media_upkeep.py`).
 
 A file attached to something (a profile's avatar, an organisation's logo, an opportunity's or
 event's cover) is visible exactly to those who may see its owner (`media_owners`); a file
@@ -13,7 +14,6 @@ import io
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -265,11 +265,11 @@ async def delete(storage: Storage, principal: Principal, media_id: str) -> None:
         allowed = await owner.manages(principal, media.attached_to.id)
     if not allowed:
         raise Forbidden("Only the owner (or staff) can delete this file.", code="NOT_MEDIA_OWNER")
-    await _remove(storage, media)
+    await remove(storage, media)
     log.info("media_deleted", media_id=str(media.id), by=str(principal.id))
 
 
-async def _remove(storage: Storage, media: Media) -> None:
+async def remove(storage: Storage, media: Media) -> None:
     """Blobs first, then the record, then references — each step idempotent."""
     for name in (media.blob_name, media.thumbnail_blob_name):
         if name:
@@ -316,13 +316,13 @@ async def attach(
         {"$set": {owner.field: media.id, "updated_at": utcnow()}, "$inc": {"version": 1}},
     )
     if previous is None:  # the owner was deleted meanwhile
-        await _remove(storage, media)
+        await remove(storage, media)
         raise NotFound("The owner of this file no longer exists.", code="MEDIA_OWNER_NOT_FOUND")
     old_id = previous.get(owner.field)
     if old_id and old_id != media.id:
         old = await Media.get(PydanticObjectId(old_id))
         if old is not None:
-            await _remove(storage, old)
+            await remove(storage, old)
     return media
 
 
@@ -340,66 +340,3 @@ async def upload(
         return await create(settings, storage, pool, principal, purpose, incoming)
     finally:
         incoming.file.close()
-
-
-async def backfill_owner_links(batch: int = 1000) -> int:
-    """Link records written before files knew their owner (idempotent; run at start).
-
-    Legacy records lack `attached_to` entirely; each is linked to the owner that points at
-    it, or marked unattached (`null`), so this only ever scans once."""
-    collection = Media.get_motor_collection()
-    missing = {"attached_to": {"$exists": False}}
-    linked = 0
-    while True:
-        ids = [doc["_id"] async for doc in collection.find(missing, {"_id": 1}).limit(batch)]
-        if not ids:
-            return linked
-        for owner in media_owners.all_owners():
-            cursor = owner.model.get_motor_collection().find(
-                {owner.field: {"$in": ids}}, {owner.field: 1}
-            )
-            async for doc in cursor:
-                ref = {"kind": owner.kind.value, "id": doc["_id"]}
-                result = await collection.update_one(
-                    {"_id": doc[owner.field], **missing}, {"$set": {"attached_to": ref}}
-                )
-                linked += result.modified_count
-        await collection.update_many(
-            {"_id": {"$in": ids}, **missing}, {"$set": {"attached_to": None}}
-        )
-
-
-# --- orphan sweep (scripts/cleanup_orphans.py) ------------------------------------------------
-
-
-@dataclass
-class SweepReport:
-    orphan_blobs: list[str]
-    missing_blobs: list[str]
-
-
-async def find_orphans(storage: Storage, grace: timedelta = timedelta(hours=1)) -> SweepReport:
-    """Blobs no record points to (older than `grace`, so uploads in flight are left alone)
-    and records whose blob is gone."""
-    known: set[str] = set()
-    missing: list[str] = []
-    async for media in Media.find_all():
-        known.add(media.blob_name)
-        if media.thumbnail_blob_name:
-            known.add(media.thumbnail_blob_name)
-        if not await storage.exists(media.blob_name):
-            missing.append(str(media.id))
-    cutoff = utcnow() - grace
-    orphans = [
-        name async for name, modified in storage.names() if name not in known and modified < cutoff
-    ]
-    return SweepReport(orphan_blobs=orphans, missing_blobs=missing)
-
-
-async def sweep(storage: Storage, report: SweepReport) -> None:
-    for name in report.orphan_blobs:
-        await storage.delete(name)
-    for media_id in report.missing_blobs:
-        media = await Media.get(object_id(media_id, "MEDIA_NOT_FOUND", "file"))
-        if media is not None:
-            await _remove(storage, media)

@@ -48,8 +48,26 @@ async def _load(user_id: PydanticObjectId | str) -> User:
 # --- me ---------------------------------------------------------------------------------------
 
 
-async def get_me(principal: Principal) -> User:
-    return await _load(principal.id)
+ME_FIELDS = (
+    "email",
+    "full_name",
+    "role",
+    "is_active",
+    "is_verified",
+    "created_at",
+    "last_login_at",
+)
+
+
+async def get_me(principal: Principal) -> dict[str, Any]:
+    """The caller's account as stored, only the fields `UserRead` shows: one projected read
+    and no document built (a single-page app asks for it on every start)."""
+    found: dict[str, Any] | None = await User.get_motor_collection().find_one(
+        {"_id": principal.id}, dict.fromkeys(ME_FIELDS, 1)
+    )
+    if found is None:
+        raise NotFound("The user was not found.", code="USER_NOT_FOUND")
+    return found
 
 
 async def update_me(principal: Principal, data: UserUpdateMe) -> User:
@@ -82,6 +100,9 @@ async def change_password(
     )
     revoked = await sessions.revoke_all(settings, user.id, "password_change", keep=principal.sid)  # type: ignore[arg-type]
     log.info("password_changed", user_id=str(user.id), other_sessions_revoked=revoked)
+    from app.services import account_notices  # critical: always told, in-app and by e-mail
+
+    await account_notices.security(principal.id, "password_changed")
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""Fixtures: a fresh app (and in-memory database) per test, clients, users of each role."""
+"""Fixtures: a fresh app and database per test (in memory, or a fresh database on
+MONGODB_URL's server: `app/tests/databases.py`), clients, users of each role."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from httpx import ASGITransport, AsyncClient
 
 from app.core.config import Settings
 from app.main import create_app
-from app.tests import factories
+from app.tests import databases, factories
 from app.tests.redis_server import redis_url  # noqa: F401 - a session fixture
 
 
@@ -21,7 +22,7 @@ def make_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "environment": "test",
         "seed_demo_data": False,
-        "mongodb_url": None,
+        **databases.fresh(),  # embedded, or a new database on MONGODB_URL's server
         "redis_url": None,  # tasks in-process; job tests use the `redis_url` fixture
         "task_retry_base_seconds": 0.05,  # same back-off code, shorter delays
         # Cheaper argon2 than production (19 MiB) so the suite stays fast; same code path.
@@ -29,9 +30,19 @@ def make_settings(**overrides: Any) -> Settings:
         "password_hash_rounds": 1,
         "storage_local_dir": "/nonexistent-set-by-fixture",
         "log_level": "WARNING",
+        # Route walkers GET every route: the event stream ends instead of staying open.
+        "notification_stream_max_seconds": 0.3,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    """With MONGODB_URL: drop the databases this test's settings named (after its apps
+    stopped: fixtures tear down in reverse order and this one is set up first)."""
+    yield
+    databases.drop_created()
 
 
 @pytest.fixture

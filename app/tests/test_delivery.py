@@ -166,3 +166,19 @@ def test_every_setting_is_documented() -> None:
         env = name.upper()
         assert f"`{env}`" in readme, f"{env} missing from the README table"
         assert env in example_keys, f"{env} missing from .env.example"
+
+
+def test_mongodb_job_runs_the_whole_suite_on_its_server() -> None:
+    """CI's `mongodb` job runs every test (no marker or path filter) with MONGODB_URL set,
+    so each test's app gets a fresh database on the `mongo` service."""
+    workflow = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    job = workflow["jobs"]["mongodb"]
+    assert "mongo" in job["services"]
+    assert job["env"]["MONGODB_URL"].startswith("mongodb://")
+    commands = [step["run"] for step in job["steps"] if "pytest" in step.get("run", "")]
+    assert len(commands) == 1
+    args = commands[0].split()
+    assert args[0].endswith("pytest")
+    assert "-m" not in args
+    assert not any(a.startswith("app/") for a in args)
+    assert "npm ci" in " ".join(step.get("run", "") for step in job["steps"])  # Azurite

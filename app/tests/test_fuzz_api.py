@@ -1,7 +1,7 @@
 """Property-based fuzzing of the whole API from its own OpenAPI spec (schemathesis).
 
-A real server (uvicorn, embedded database, demo catalogue) is started on a free loopback
-port; schemathesis sends generated valid and invalid requests to every operation as an
+A real server (uvicorn; the embedded database with the demo catalogue, or with MONGODB_URL
+a fresh database on that server) is started on a free loopback port; schemathesis sends generated valid and invalid requests to every operation as an
 admin and as an anonymous caller. The check: no response is a server error (5xx) —
 bad input must always be a clear 4xx. Bounded (examples per operation, fixed seed).
 """
@@ -20,15 +20,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.tests import databases
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 ADMIN = {"email": "fuzz-admin@example.org", "password": "fuzzing-admin-pass-1"}
-# Operations that end the fuzzer's own session or lock its account out.
+# Operations that end the fuzzer's own session or lock its account out, and the stream.
 EXCLUDED = (
     "auth_logout",
     "admin_users_update",
     "admin_users_force_password_reset",
     "users_me_change_password",
+    "notifications_stream",  # a long-lived event stream (tested in tests/engagement)
 )
 
 
@@ -41,8 +44,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
-    env = {
-        **os.environ,
+    settings = {
         "RATE_LIMIT_ENABLED": "false",
         "LOG_LEVEL": "ERROR",
         "FIRST_ADMIN_EMAIL": ADMIN["email"],
@@ -51,7 +53,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_ROUNDS": "1",
     }
-    env.pop("MONGODB_URL", None)
+    with databases.for_server_process({**os.environ, **settings}) as env:
+        yield from _serve(port, env)
+
+
+def _serve(port: int, env: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(  # noqa: S603 - our own app
         [
             str(BIN / "uvicorn"),

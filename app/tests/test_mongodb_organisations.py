@@ -61,3 +61,22 @@ async def test_concurrent_invitations_and_owner_removals(
     assert sorted(r.status_code for r in removed) == [200, 409]
     fresh = await Organisation.get(PydanticObjectId(org["id"]))
     assert [m.role.value for m in fresh.members] == ["owner"]
+
+
+async def test_concurrent_invitations_keep_the_daily_quota(
+    real_app,  # noqa: F811
+    real_client: AsyncClient,  # noqa: F811
+) -> None:
+    owner = await _user(real_app, "partner")
+    org = await factories.make_org(real_client, owner)
+    url = f"/api/v1/organisations/{org['id']}/invitations"
+    quota = real_app.state.settings.invitations_per_organisation_per_day
+    sent = await asyncio.gather(
+        *(
+            real_client.post(
+                url, headers=owner.headers, json={"email": f"q{n}@example.org", "role": "editor"}
+            )
+            for n in range(quota + 10)
+        )
+    )
+    assert sorted(r.status_code for r in sent) == [201] * quota + [429] * 10

@@ -105,22 +105,22 @@ async def show(
 ) -> list[ItemView[T]]:
     """Views of `items` for `who`, in order. Insiders are asked of the kind once for all
     the items the caller does not manage, unless the caller already knows them."""
-    items = list(items)
-    managed = {i.id for i in items if who.manages(i)}
+    pairs = [(i, i.id) for i in items]  # each id read once: document attributes are hooked
+    managed = {ident for i, ident in pairs if who.manages(i)}
     if insiders is None:
-        others = [i for i in items if i.id not in managed and i.id not in gone]
+        others = [i for i, ident in pairs if ident not in managed and ident not in gone]
         insiders = await kind.insiders(who, others) if others else set()
     distances = distances or {}
     return [
         ItemView(
             item=i,
             status=kind.reader_status(i),
-            manages=i.id in managed,
-            insider=i.id in managed or i.id in insiders,
-            gone=i.id in gone,
-            distance_km=distances.get(i.id) if i.id is not None else None,
+            manages=ident in managed,
+            insider=ident in managed or ident in insiders,
+            gone=ident in gone,
+            distance_km=distances.get(ident) if ident is not None else None,
         )
-        for i in items
+        for i, ident in pairs
     ]
 
 

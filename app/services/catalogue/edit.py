@@ -18,7 +18,7 @@ from app.models.revision import RevisionOutcome
 from app.services import audit, reference
 from app.services.access import object_id
 from app.services.capabilities import Action
-from app.services.catalogue import revisions
+from app.services.catalogue import revisions, signals
 from app.services.catalogue.access import get_managed
 from app.services.catalogue.derive import derive_after, organisation_fields, with_derived
 from app.services.catalogue.kinds import REFERENCE_LISTS, CatalogueKind, T
@@ -168,7 +168,7 @@ async def _apply_live(
     changes.update(derive_after(kind, item, changes))
     fresh = await save_versioned(item, changes, expected_version, kind.entity)
     await _audit_update(who, kind, item, fresh)
-    await kind.announce(item.id, changes)
+    await signals.changed(kind, who, item, fresh, "update")
     return fresh
 
 
@@ -212,7 +212,7 @@ async def _apply_with_revision(
     fresh = await save_versioned(item, write, expected_version, kind.entity, touch=bool(live))
     if live:
         await _audit_update(who, kind, item, fresh)
-        await kind.announce(item.id, live)
+        await signals.changed(kind, who, item, fresh, "update")
     if revised:
         await audit_revision(who, "revision_propose", kind, item, _live(item, revised), revised)
     elif item.pending_revision is not None:

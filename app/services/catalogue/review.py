@@ -11,7 +11,7 @@ from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.revision import PendingRevision, RevisionOutcome
 from app.services import audit
 from app.services.capabilities import Action
-from app.services.catalogue import revisions
+from app.services.catalogue import revisions, signals
 from app.services.catalogue.access import get_managed
 from app.services.catalogue.derive import derive_after
 from app.services.catalogue.edit import audit_revision, check_references
@@ -67,7 +67,7 @@ async def approve_revision(
         item.model_dump(),
         fresh.model_dump(),
     )
-    await kind.announce(item.id, changes)
+    await signals.changed(kind, who, item, fresh, "revision_approve")
     return fresh
 
 
@@ -110,4 +110,6 @@ async def _drop(
         after["reason"] = reason
     action = "revision_reject" if outcome is RevisionOutcome.rejected else "revision_withdraw"
     await audit_revision(who, action, kind, item, proposed, after)
+    if outcome is RevisionOutcome.rejected:
+        await signals.changed(kind, who, item, fresh, "revision_reject", reason)
     return fresh

@@ -16,6 +16,7 @@ from app.models.base import utcnow
 from app.models.catalogue import ItemStatus
 from app.services import audit
 from app.services.capabilities import Action
+from app.services.catalogue import signals
 from app.services.catalogue.access import get_managed
 from app.services.catalogue.kinds import CatalogueKind, T
 from app.services.catalogue.viewer import Viewer
@@ -106,9 +107,9 @@ async def transition(
         {"status": new_status.value, "status_reason": reason},
     )
     log.info(f"{kind.entity}_{action}", item_id=str(item.id), status=new_status.value)
-    await kind.announce(item.id, updates)
     fresh = await kind.model.get(item.id)
     assert fresh is not None  # noqa: S101
+    await signals.changed(kind, who, item, fresh, action, reason)
     return fresh
 
 

@@ -9,6 +9,7 @@ from icalendar import Event as ICalEvent
 
 from app.models.base import utcnow
 from app.models.catalogue import ItemStatus
+from app.models.event import Event
 from app.services.catalogue import Viewer, get_visible, show_one
 from app.services.events.kind import KIND
 from app.utils.text import strip_html
@@ -16,7 +17,12 @@ from app.utils.text import strip_html
 
 async def ical(who: Viewer, key: str, base_url: str) -> tuple[bytes, str]:
     view = await show_one(KIND, who, await get_visible(KIND, who, key))
-    event, show_link = view.item, view.insider
+    return event_ics(view.item, base_url, show_link=view.insider), f"{view.item.slug}.ics"
+
+
+def event_ics(event: Event, base_url: str, *, show_link: bool) -> bytes:
+    """The iCalendar file of an event (the online link only when `show_link`): the `.ics`
+    endpoint and the event reminder e-mail's attachment."""
     cal = Calendar()
     cal.add("prodid", "-//RunWei//RunWei API//EN")
     cal.add("version", "2.0")
@@ -44,4 +50,4 @@ async def ical(who: Viewer, key: str, base_url: str) -> tuple[bytes, str]:
         vevent.add("geo", (event.venue.lat, event.venue.lng))
     cal.add_component(vevent)
     cal.add_missing_timezones()
-    return cal.to_ical(), f"{event.slug}.ics"
+    return bytes(cal.to_ical())

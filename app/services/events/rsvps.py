@@ -103,11 +103,25 @@ async def promote_waitlist(event_id: PydanticObjectId) -> int:
             return moved
         await _counter(event_id, "waitlist_count", -1)
         moved += 1
+        from app.services import rsvp_notices  # (it reaches notifications, which reach us)
+
+        await rsvp_notices.promoted(event_id, head)
 
 
 async def rsvp(who: Viewer, key: str, wanted: RsvpStatus) -> Rsvp:
     """Going takes a seat if one is free, otherwise the next place on the waitlist;
-    asking again is idempotent, and a change releases what the old status held."""
+    asking again is idempotent, and a change releases what the old status held. The holder
+    is told what it now is (once per change), and event reminders follow."""
+    from app.services import rsvp_notices
+
+    result = await _rsvp(who, key, wanted)
+    event = await Event.get(result.event_id)
+    if event is not None:
+        await rsvp_notices.after_rsvp(event, result)
+    return result
+
+
+async def _rsvp(who: Viewer, key: str, wanted: RsvpStatus) -> Rsvp:
     if wanted is RsvpStatus.waitlisted:
         raise ValidationFailed(
             "Ask for going or interested; the waitlist is assigned.",
@@ -177,6 +191,9 @@ async def cancel_rsvp(who: Viewer, key: str) -> None:
     if deleted is None:
         raise NotFound("You have no RSVP for this event.", code="RSVP_NOT_FOUND")
     await _release(event, RsvpStatus(deleted["status"]))
+    from app.services import rsvp_notices
+
+    await rsvp_notices.after_cancel(event, user_id)
 
 
 MY_EVENTS_SORT = SortSpec("-created", "created_at", -1)

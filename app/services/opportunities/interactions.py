@@ -100,6 +100,9 @@ async def set_saved(who: Viewer, key: str, saved: bool) -> OpportunityInteractio
     )
     if flipped is not None:
         await _counted(item.id, "saves", 1 if saved else -1)
+        from app.services import reminders  # (it reaches notifications, which reach us)
+
+        await reminders.sync(user_id, "deadline", item.id)  # deadline reminders follow saves
     return await _current(user_id, item)
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.tests import databases
+
 ROOT = Path(__file__).resolve().parents[3]
 MIB = 1024 * 1024
 DRAIN = 8 * MIB
@@ -42,8 +44,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("drain")
     port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "MONGODB_URL"},
+    settings = {
         "ENVIRONMENT": "test",
         "SEED_DEMO_DATA": "false",
         "RATE_LIMIT_ENABLED": "false",
@@ -56,6 +57,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "BODY_DRAIN_BYTES": str(DRAIN),
         "BODY_DRAIN_SECONDS": "10",
     }
+    with databases.for_server_process({**os.environ, **settings}) as env:
+        yield from _serve(workdir, port, env)
+
+
+def _serve(workdir: Path, port: int, env: dict[str, str]) -> Iterator[Server]:
     process = subprocess.Popen(  # noqa: S603 - our own app
         [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
          "--app-dir", str(ROOT), "--port", str(port), "--no-access-log", "--log-level", "warning"],

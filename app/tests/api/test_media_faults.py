@@ -13,7 +13,7 @@ from pymongo.errors import ServerSelectionTimeoutError
 
 from app.core.config import StorageBackend
 from app.models.media import Media
-from app.services import media as media_service
+from app.services import media_upkeep
 from app.storage import AzureBlobStorage, build_storage
 from app.tests.api.test_media import png, stored_names, upload
 from app.tests.conftest import AZURITE_KEY, make_settings
@@ -91,12 +91,12 @@ async def test_orphan_sweep(app, client: AsyncClient, entrepreneur) -> None:
         assert missing.status_code == 307
     stray = "attachment/2026/01/" + uuid.uuid4().hex + ".pdf"  # blob without record
     await storage.put(stray, io.BytesIO(b"%PDF-1.4\n%%EOF"), 14, "application/pdf", {})
-    young = await media_service.find_orphans(storage)  # default grace: one hour
+    young = await media_upkeep.find_orphans(storage)  # default grace: one hour
     assert stray not in young.orphan_blobs
-    report = await media_service.find_orphans(storage, grace=timedelta(seconds=-1))
+    report = await media_upkeep.find_orphans(storage, grace=timedelta(seconds=-1))
     assert stray in report.orphan_blobs
     assert report.missing_blobs == [lost["id"]]
-    await media_service.sweep(storage, report)
+    await media_upkeep.sweep(storage, report)
     kept_doc = await Media.get(kept["id"])
     remaining = sorted(await stored_names(app))
     assert remaining == sorted([kept_doc.blob_name, str(kept_doc.thumbnail_blob_name)])

@@ -16,7 +16,7 @@ from app.models.base import utcnow
 from app.models.media import Media, MediaOwnerKind, MediaPurpose
 from app.models.organisation import Organisation
 from app.models.profile import Profile
-from app.services import media as media_service
+from app.services import media_upkeep
 from app.tests.api.test_media import png, upload
 from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
@@ -254,8 +254,8 @@ async def test_old_sequential_ids_still_work(client: AsyncClient, entrepreneur) 
 
     # Before the backfill the legacy record is its uploader's only; after, it is the profile's.
     assert_error((await client.get(f"{API}/media/{old_id}")), 404, "MEDIA_NOT_FOUND")
-    assert await media_service.backfill_owner_links() == 1
-    assert await media_service.backfill_owner_links() == 0  # idempotent
+    assert await media_upkeep.backfill_owner_links() == 1
+    assert await media_upkeep.backfill_owner_links() == 0  # idempotent
     linked = await Media.get(old_id)
     assert linked is not None
     assert linked.attached_to is not None

@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.seed.demo import load_demo
 from app.tests.factories import UserWithToken
 from app.tests.hostile import assert_answered, b64, raw_get, with_params
 
@@ -47,7 +48,7 @@ json_values = st.recursive(
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"seed_demo_data": True, "rate_limit_enabled": False}
+    return {"rate_limit_enabled": False}
 
 
 @dataclass
@@ -64,7 +65,10 @@ async def _ids(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> 
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, admin: UserWithToken, entrepreneur) -> World:
+async def world(
+    app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken, entrepreneur
+) -> World:
+    await load_demo(app.state.settings)  # on either backend (the start-up seed is embedded-only)
     h = admin.headers
     events = await _ids(client, f"{API}/events?open_now=true&limit=3", h)
     opportunities = await _ids(client, f"{API}/opportunities?limit=3", h)

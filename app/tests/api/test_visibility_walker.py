@@ -29,10 +29,6 @@ from app.models.catalogue import ItemStatus
 from app.models.reference import ReferenceKind
 from app.tests.factories import make_event, make_opportunity, make_org
 
-# Media visibility (media of a non-public item is 404 to others) is fixed by the h2-media
-# branch; the lead turns this on when both are merged. One switch, nothing else to change.
-MEDIA_VISIBILITY_ENFORCED = True
-
 API = "/api/v1"
 UNKNOWN_ID = "64b7f0c2a1b2c3d4e5f60718"
 KINDS = {"opportunities": "opp", "events": "evt"}
@@ -47,7 +43,7 @@ HIDDEN_FACET_VALUES = ("sdg-16", "digital-skills")
 #   public     other domains readable without managing anything (profiles, orgs, partners…)
 #   account    the caller's own account and profile
 #   admin      /admin (roles checked per module)
-#   media      /media — visibility owned by the h2-media branch (MEDIA_VISIBILITY_ENFORCED)
+#   media      /media — a file of a hidden item is 404 to whoever does not manage the item
 #   infra      health, docs, the spec
 ROUTES: dict[str, str] = {
     "/api/v1/openapi.json": "infra",
@@ -62,6 +58,13 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/events": "me",
     "/api/v1/me/invitations": "account",
     "/api/v1/me/dismissed": "account",  # ids and reasons only, no item content
+    "/api/v1/me/notification-preferences": "account",
+    "/api/v1/notifications": "account",  # the caller's own (notify checks visibility)
+    "/api/v1/notifications/unread-count": "account",
+    "/api/v1/notifications/stream": "account",
+    "/api/v1/me/saved-searches": "account",
+    "/api/v1/me/saved-searches/{search_id}": "account",
+    "/api/v1/me/saved-searches/{search_id}/matches": "account",  # published items only
     "/api/v1/me/recommendations/opportunities": "catalogue",
     "/api/v1/me/recommendations/events": "catalogue",
     "/api/v1/media/{media_id}": "media",
@@ -95,6 +98,9 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/reference/{kind}": "admin",
     "/api/v1/admin/partners": "admin",
     "/api/v1/admin/partners/{partner_id}": "admin",
+    "/api/v1/admin/announcements/{announcement_id}": "admin",
+    "/api/v1/admin/email-templates/{name}/preview": "admin",  # sample values only
+    "/api/v1/unsubscribe": "public",  # a signed token's scope, no item content
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -262,6 +268,13 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
     opportunity_ids = [i["id"] for i in world.items["opportunities"].values()]
     event_ids = [i["id"] for i in world.items["events"].values()]
     profile = (await client.get(f"{API}/profiles/me", headers=entrepreneur.headers)).json()
+    # A saved search matching the hidden items' words: its matches list public items only.
+    search = await client.post(
+        f"{API}/me/saved-searches",
+        headers=entrepreneur.headers,
+        json={"name": "hidden", "kind": "opportunity", "query": {"q": "hidden"}},
+    )
+    assert search.status_code == 201, search.text
     world.values = {
         "opportunity_id": [*opportunity_ids, world.items["opportunities"]["draft"]["slug"]],
         "event_id": [*event_ids, world.items["events"]["draft"]["slug"]],
@@ -272,6 +285,9 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "user_id": [own.id, UNKNOWN_ID],
         "kind": [k.value for k in ReferenceKind],
         "media_id": list(world.media),
+        "search_id": [search.json()["id"], UNKNOWN_ID],
+        "announcement_id": [UNKNOWN_ID],
+        "name": ["digest"],
     }
     return world
 
@@ -392,11 +408,9 @@ async def test_no_get_route_shows_non_public_content(
                     problems.append(f"{caller} GET {url}: {response.status_code}")
                     continue
                 seen[caller][url] = _text(response)
-                if category == "media":
-                    if not MEDIA_VISIBILITY_ENFORCED:
-                        continue  # owned by h2-media; see the switch at the top
-                    if caller not in OWNING_ORG and response.status_code != 404:
-                        problems.append(f"{caller} GET {url}: media of a hidden item served")
+                hidden_file_served = response.status_code != 404 and caller not in OWNING_ORG
+                if category == "media" and hidden_file_served:
+                    problems.append(f"{caller} GET {url}: media of a hidden item served")
                 found = violations(caller, url, response, world)
                 problems += [f"{caller} GET {url}: {v}" for v in found]
     assert not problems, f"{len(problems)} leaks:\n" + "\n".join(problems[:60])

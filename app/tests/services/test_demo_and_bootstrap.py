@@ -13,7 +13,8 @@ from app.models.user import Role, User
 from app.seed.demo import load_demo
 
 
-@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True}])
+# The demo catalogue loads on the embedded backend only (`make run`): this test keeps it.
+@pytest.mark.parametrize("settings_overrides", [{"seed_demo_data": True, "mongodb_url": None}])
 async def test_embedded_start_loads_a_living_catalogue(client: AsyncClient, settings) -> None:
     assert await Organisation.find_all().count() == 12
     assert await Opportunity.find_all().count() == 60

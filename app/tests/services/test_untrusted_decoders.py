@@ -9,19 +9,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from app.api.http import if_match_version
 from app.api.query_string import check_query_string
 from app.core.exceptions import NotFound, PreconditionFailed, ValidationFailed
 from app.core.pagination import SortSpec, decode_cursor, encode_cursor
 from app.core.security import InvalidToken, TokenType, create_token, decode_token
+from app.schemas.validators import EARLIEST, LATEST, UtcDatetime
 from app.services.access import object_id
 from app.services.catalogue.search import RELEVANCE_SORT
 from app.tests.conftest import make_settings
@@ -41,6 +44,7 @@ SORTS = [
     RELEVANCE_SORT,
 ]
 SETTINGS = make_settings()
+UTC_DATETIME: TypeAdapter[datetime] = TypeAdapter(UtcDatetime)
 
 json_values = st.recursive(
     st.none()
@@ -107,6 +111,46 @@ def test_cursor_right_shape_wrong_members(sort: SortSpec, value: Any, doc_id: An
     """Structurally valid cursors (right keys, right sort) with wrong-typed or out-of-range
     members are refused; accepted ones round-trip exactly."""
     assert_cursor_decodes_or_422(sort, cursor_of({"s": sort.name, "v": value, "i": doc_id}))
+
+
+aware_datetimes = st.datetimes(timezones=st.timezones()) | st.datetimes(
+    timezones=st.builds(
+        lambda minutes: timezone(timedelta(minutes=minutes)),
+        st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1),
+    )
+)
+
+
+@BOUNDED
+@given(sort=st.sampled_from(SORTS[:2]), when=aware_datetimes, as_text=st.booleans())
+def test_cursor_date_times_anywhere_in_range_and_offset(
+    sort: SortSpec, when: datetime, as_text: bool
+) -> None:
+    """Any aware date-time Python can write, in any offset — `0001-01-01T00:00+14:00` is
+    before year 1 in UTC and overflowed (a 500) — decodes or is INVALID_CURSOR."""
+    value = when.isoformat() if as_text else when.isoformat().replace("+00:00", "Z")
+    assert_cursor_decodes_or_422(sort, cursor_of({"s": sort.name, "v": value, "i": "0" * 24}))
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_cursor_date_times_past_the_edges_are_422(value: str) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        decode_cursor(SORTS[1], cursor_of({"s": "deadline", "v": value, "i": "0" * 24}))
+    assert caught.value.code == "INVALID_CURSOR"
+
+
+@BOUNDED
+@given(when=aware_datetimes)
+def test_utc_datetime_inputs_are_in_range_or_a_value_error(when: datetime) -> None:
+    """The one date-time input type (`UtcDatetime`): UTC in [1900, 2999], else a plain
+    validation error (a 422) — never OverflowError (a 500)."""
+    try:
+        parsed = UTC_DATETIME.validate_python(when.isoformat())
+    except PydanticValidationError:  # a 422 over HTTP; anything else fails the test
+        return
+    assert parsed.tzinfo == UTC
+    assert EARLIEST <= parsed <= LATEST
+    assert abs(parsed - when) < timedelta(milliseconds=1)
 
 
 @pytest.mark.parametrize(

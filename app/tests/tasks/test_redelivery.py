@@ -40,17 +40,12 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 async def settings(redis_url: str, tmp_path: Any) -> AsyncIterator[Settings]:
-    overrides: dict[str, Any] = {"log_level": "INFO"}
-    if os.environ.get("MONGODB_URL"):  # share the database with the worker process
-        overrides.update(
-            mongodb_url=os.environ["MONGODB_URL"], mongodb_db=f"jobs_{uuid.uuid4().hex[:8]}"
-        )
-    settings = engine_settings("redis", tmp_path, redis_url, **overrides)
+    # With MONGODB_URL, a fresh database on that server the worker process shares (its URL
+    # and name go to the worker through `worker_env`); dropped after the test like any other.
+    settings = engine_settings("redis", tmp_path, redis_url, log_level="INFO")
     configure_logging(settings)
     database = await connect(settings)
     yield settings
-    if not database.embedded:
-        await database.client.drop_database(settings.mongodb_db)
     database.close()
 
 

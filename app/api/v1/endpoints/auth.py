@@ -3,13 +3,13 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import CurrentUser, SettingsDep
 from app.api.routing import StrictRoute
 from app.core.ratelimit import client_ip, limit_from_settings, limiter
 from app.schemas.auth import (
     EmailRequest,
+    LoginForm,
     LoginJSON,
     LogoutRequest,
     RefreshRequest,
@@ -49,7 +49,7 @@ async def register(
 async def login(
     request: Request,
     response: Response,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     settings: SettingsDep,
 ) -> TokenPair:
     """OAuth2 password form (`username` is the e-mail), as Swagger's Authorize sends it.
@@ -124,8 +124,8 @@ async def reset_password(body: ResetPasswordRequest, settings: SettingsDep) -> N
     operation_id="auth_verify_email",
     status_code=status.HTTP_204_NO_CONTENT,
 )
-async def verify_email(body: TokenRequest) -> None:
-    await auth_service.verify_email(body.token)
+async def verify_email(body: TokenRequest, settings: SettingsDep) -> None:
+    await auth_service.verify_email(body.token, settings)
 
 
 @router.post(

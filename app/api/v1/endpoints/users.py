@@ -15,7 +15,7 @@ router = APIRouter(
 
 @router.get("/me", operation_id="users_me_get")
 async def get_me(principal: CurrentUser) -> UserRead:
-    return UserRead.from_doc(await user_service.get_me(principal))
+    return UserRead.from_stored(await user_service.get_me(principal))
 
 
 @router.patch("/me", operation_id="users_me_update")
