@@ -6,6 +6,7 @@ from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedToken
 from app.models.email import OutboxEmail
 from app.models.event import Event
+from app.models.ingestion import DuplicateSuggestion, IngestedEntry, Source, SourceRun
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
 from app.models.invitation import Invitation
 from app.models.media import Media
@@ -37,6 +38,10 @@ DOCUMENT_MODELS: list[type[Document]] = [
     Rsvp,
     Media,
     TaskEffect,
+    Source,
+    SourceRun,
+    IngestedEntry,
+    DuplicateSuggestion,
 ]
 
 __all__ = [
@@ -44,7 +49,9 @@ __all__ = [
     "AdminRoster",
     "AuditEntry",
     "AuthSession",
+    "DuplicateSuggestion",
     "Event",
+    "IngestedEntry",
     "Invitation",
     "LoginThrottle",
     "Media",
@@ -60,6 +67,8 @@ __all__ = [
     "RevokedToken",
     "Role",
     "Rsvp",
+    "Source",
+    "SourceRun",
     "TaskEffect",
     "User",
 ]
