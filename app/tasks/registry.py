@@ -21,7 +21,7 @@ registry = AsyncSharedBroker()
 
 # The modules whose import declares the application's tasks and schedules (the worker and
 # the in-process runtime import them all). A new domain adds its module here.
-TASK_MODULES = ("app.tasks.email",)
+TASK_MODULES = ("app.tasks.email", "app.tasks.ingestion")
 
 
 def task(

@@ -8,9 +8,13 @@ from fastapi import APIRouter
 
 from app.api.v1.endpoints import (
     admin_audit,
+    admin_duplicates,
+    admin_exports,
+    admin_imports,
     admin_moderation,
     admin_partners,
     admin_reference,
+    admin_sources,
     admin_users,
     auth,
     events,
@@ -45,6 +49,16 @@ for module in (
     api_router.include_router(module.router)
 
 admin_router = APIRouter(prefix="/admin", responses=error_responses(401, 403))
-for admin_module in (admin_users, admin_audit, admin_moderation, admin_reference, admin_partners):
+for admin_module in (
+    admin_users,
+    admin_audit,
+    admin_moderation,
+    admin_reference,
+    admin_partners,
+    admin_sources,
+    admin_duplicates,
+    admin_imports,
+    admin_exports,
+):
     admin_router.include_router(admin_module.router)
 api_router.include_router(admin_router)

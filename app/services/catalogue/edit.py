@@ -44,9 +44,7 @@ async def check_references(
     for parent, name, ref_kind in kind.nested_references:
         if isinstance(data.get(parent), dict):
             nested = dict(data[parent])
-            nested[name] = await validate(
-                ref_kind, nested.get(name) or [], f"{parent}.{name}"
-            )
+            nested[name] = await validate(ref_kind, nested.get(name) or [], f"{parent}.{name}")
             data[parent] = nested
     return data
 
