@@ -28,7 +28,7 @@ def parse(body: IO[bytes], context: ParseContext) -> Iterator[Entry]:
         key = item.get("id") or link or hashlib.sha256(title.encode()).hexdigest()[:32]
         content = item.get("content") or []
         description = content[0].get("value") if content else item.get("summary", "")
-        published = _when(item.get("published_parsed") or item.get("updated_parsed"))
+        published = _when(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed"))
         fields: dict[str, Any] = {"title": title, "description": description or ""}
         if published is not None:
             fields["published"] = published
