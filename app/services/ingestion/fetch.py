@@ -57,13 +57,11 @@ def address_allowed(address: str, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    if ip in METADATA_ADDRESSES or ip.is_link_local or ip.is_multicast:
-        return False
-    if ip.is_unspecified or ip.is_reserved:
+    if ip in METADATA_ADDRESSES or ip.is_link_local or ip.is_multicast or ip.is_unspecified:
         return False
     if ip.is_loopback or ip.is_private or ip in CARRIER_NAT:
         return allow_private
-    return ip.is_global
+    return ip.is_global and not ip.is_reserved
 
 
 async def resolve(host: str, port: int, allow_private: bool) -> str:
