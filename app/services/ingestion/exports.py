@@ -77,9 +77,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        return neutralise(";".join(str(v) for v in value))
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)  # numbers are not formulas (and -1.28 must stay a number)
     return neutralise(str(getattr(value, "value", value)))
 
 

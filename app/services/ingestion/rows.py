@@ -40,47 +40,65 @@ def content_hash(fields: dict[str, Any]) -> str:
     return row_key(fields).removeprefix("sha256:")
 
 
-def _nest(flat: dict[str, str]) -> dict[str, Any]:
+Column = tuple[tuple[str, ...], str, bool]  # parents, leaf, is a list
+
+
+def _plan(header: list[str]) -> list[Column | None]:
+    """Each column's place in a row, worked out once per file."""
+    plan: list[Column | None] = []
+    for column in header:
+        name = column.strip().lstrip("\ufeff")
+        if not name:
+            plan.append(None)
+            continue
+        *parents, leaf = name.split(".")
+        plan.append((tuple(parents), leaf, name in LIST_FIELDS))
+    return plan
+
+
+def _nest(plan: list[Column | None], cells: list[str]) -> dict[str, Any]:
     row: dict[str, Any] = {}
-    for column, raw in flat.items():
+    for column, raw in zip(plan, cells, strict=False):
         if column is None:
             continue
-        name = column.strip().lstrip("\ufeff")
-        value = (raw or "").strip()
-        if not name or value == "":
+        value = raw.strip()
+        if not value:
             continue
+        parents, leaf, is_list = column
         parsed: Any = value
-        if name in LIST_FIELDS:
+        if is_list:
             parsed = [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
         target = row
-        *parents, leaf = name.split(".")
         for parent in parents:
             target = target.setdefault(parent, {})
-            if not isinstance(target, dict):
-                break
-        else:
-            target[leaf] = parsed
+        target[leaf] = parsed
     return row
 
 
 def read_csv(body: IO[bytes]) -> Iterator[Row]:
     text = io.TextIOWrapper(body, encoding="utf-8-sig", newline="", errors="strict")
     try:
-        reader = csv.DictReader(text)
+        reader = csv.reader(text)
+        plan: list[Column | None] | None = None
         while True:
             try:
-                flat = next(reader)
+                cells = next(reader)
             except StopIteration:
                 return
             except (csv.Error, UnicodeDecodeError) as exc:
                 yield reader.line_num, {}, f"unreadable row: {exc}"
-                if isinstance(exc, UnicodeDecodeError):
+                if isinstance(exc, UnicodeDecodeError) or plan is None:
                     return
                 continue
-            if None in flat:
+            if plan is None:
+                plan = _plan(cells)
+                continue
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > len(plan):
                 yield reader.line_num, {}, "more cells than columns"
                 continue
-            yield reader.line_num, _nest(flat), None
+            yield reader.line_num, _nest(plan, cells), None
     finally:
         text.detach()
 
