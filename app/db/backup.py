@@ -25,7 +25,7 @@ READ_OPTIONS: JSONOptions = CANONICAL_JSON_OPTIONS.with_options(tz_aware=True, t
 INDEX_KEYS_DROPPED = frozenset({"key", "v", "ns"})
 
 
-class RestoreRefused(Exception):  # noqa: N818 - a refusal the script prints
+class RestoreRefused(Exception):
     pass
 
 

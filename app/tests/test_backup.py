@@ -3,6 +3,8 @@ indexes, into a fresh database; a restore over data is refused without --drop.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from bson import json_util
 from mongomock_motor import AsyncMongoMockClient
@@ -27,24 +29,29 @@ async def test_backup_restore_round_trip(client, staff, partner, entrepreneur, t
     org = await make_org(client, partner)
     opportunity = await make_opportunity(client, partner, org["id"], publish_as=staff)
     event = await make_event(client, partner, org["id"], publish_as=staff)
-    await client.put(f"{API}/events/{event['id']}/rsvp", headers=entrepreneur.headers, json={"status": "going"})
+    await client.put(
+        f"{API}/events/{event['id']}/rsvp", headers=entrepreneur.headers, json={"status": "going"}
+    )
     await client.put(f"{API}/opportunities/{opportunity['id']}/save", headers=entrepreneur.headers)
 
     db = Opportunity.get_motor_collection().database
     archive = tmp_path / "backup.zip"
     counts = await backup(db, archive)
-    assert counts["opportunities"] == 1 and counts["rsvps"] == 1 and counts["users"] == 3
+    assert counts["opportunities"] == 1
+    assert counts["rsvps"] == 1
+    assert counts["users"] == 3
     assert archive.stat().st_size > 0
 
-    fresh = AsyncMongoMockClient(tz_aware=True)["restored"]
+    fresh: Any = AsyncMongoMockClient(tz_aware=True)["restored"]
     restored = await restore(fresh, archive)
     assert restored == counts
     before, after = await _snapshot(db), await _snapshot(fresh)
     assert before.keys() == after.keys()
     for name in before:
         assert before[name] == after[name], name
-    one = await fresh["opportunities"].find_one({})
-    assert one["deadline"].tzinfo is not None and type(one["_id"]).__name__ == "ObjectId"
+    one: Any = await fresh["opportunities"].find_one({})
+    assert one["deadline"].tzinfo is not None
+    assert type(one["_id"]).__name__ == "ObjectId"
     assert "slug_unique" in await fresh["opportunities"].index_information()
 
     with pytest.raises(RestoreRefused, match="not empty"):

@@ -54,7 +54,7 @@ EXPORT_ONLY = frozenset(
         "published_at",
         "going_count",
         "provenance",
-    }  # fmt: skip
+    }
 )
 
 

@@ -21,7 +21,7 @@ import ipaddress
 import socket
 import tempfile
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -180,7 +180,7 @@ class Fetcher:
 
     async def _follow(
         self, url: str, headers: dict[str, str], *, robots: bool
-    ) -> AsyncIterator[tuple[httpx.URL, httpx.Response]]:
+    ) -> AsyncGenerator[tuple[httpx.URL, httpx.Response], None]:
         """Yield each hop's response; the caller stops at the first that is not a redirect."""
         current = _check_url(url)
         for _hop in range(self.settings.ingest_max_redirects + 1):

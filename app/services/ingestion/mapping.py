@@ -97,9 +97,9 @@ def entry_body(
         body[name] = list(dict.fromkeys([*getattr(defaults, name), *given, *extra]))
     if target == "opportunity":
         body["summary"] = _plain_text(raw.get("summary") or raw.get("description"), 300)
-        if defaults.currency and not body.get("currency"):
-            if body.get("amount_min") is not None or body.get("amount_max") is not None:
-                body["currency"] = defaults.currency
+        amounts = body.get("amount_min") is not None or body.get("amount_max") is not None
+        if defaults.currency and amounts and not body.get("currency"):
+            body["currency"] = defaults.currency
         if defaults.country:
             eligibility = dict(body.get("eligibility") or {})
             eligibility.setdefault("countries", [defaults.country])

@@ -56,8 +56,13 @@ async def page(
     for target, kind in KINDS.items():
         ids = [i for r in rows if r.target == target for i in r.item_ids]
         if ids:
-            items.update({d.id: d for d in await kind.model.find({"_id": {"$in": ids}}).to_list()})  # type: ignore[misc]
+            items.update({d.id: d for d in await kind.model.find({"_id": {"$in": ids}}).to_list()})
     return [(r, [items[i] for i in r.item_ids if i in items]) for r in rows], cursor, total
+
+
+def _suggestion(doc: dict[str, Any]) -> DuplicateSuggestion:
+    found: DuplicateSuggestion = DuplicateSuggestion.model_validate(doc)
+    return found
 
 
 async def _get(suggestion_id: str) -> DuplicateSuggestion:
@@ -99,7 +104,7 @@ async def merge(who: Principal, suggestion_id: str, keep: str | None) -> Duplica
         {"$set": {"state": "merged", "decided_by": who.id, "decided_at": utcnow()}},
         return_document=ReturnDocument.AFTER,
     )
-    return DuplicateSuggestion.model_validate(done) if done else suggestion
+    return _suggestion(done) if done else suggestion
 
 
 def _kept_id(suggestion: DuplicateSuggestion, keep: str | None) -> PydanticObjectId:
@@ -146,11 +151,12 @@ async def _fold(
             {"status": before.value, "merged_into": None},
             {"status": ItemStatus.archived.value, "merged_into": str(keeper.id)},
         )
-    assert duplicate.id is not None and keeper.id is not None  # noqa: S101
+    assert duplicate.id is not None  # noqa: S101
+    assert keeper.id is not None  # noqa: S101
     if kind is OPPORTUNITY_KIND:
         await move_rows(duplicate.id, keeper.id)
     else:
-        await move_rsvps(duplicate, keeper)  # type: ignore[arg-type]
+        await move_rsvps(duplicate, keeper)
     await IngestedEntry.get_motor_collection().update_many(
         {"item_id": duplicate.id}, {"$set": {"item_id": keeper.id}}
     )
@@ -164,7 +170,7 @@ async def dismiss(who: Principal, suggestion_id: str) -> DuplicateSuggestion:
         return_document=ReturnDocument.AFTER,
     )
     if done is not None:
-        return DuplicateSuggestion.model_validate(done)
+        return _suggestion(done)
     fresh = await _get(suggestion_id)
     if fresh.state == "dismissed":
         return fresh  # dismissing again changes nothing

@@ -55,7 +55,7 @@ async def request_run(who: Principal, source_id: str) -> SourceRun:
     source = await sources.get(source_id)
     run = SourceRun(
         key=f"{source.id}:manual:{PydanticObjectId()}",
-        source_id=source.id,  # type: ignore[arg-type]
+        source_id=source.id,
         trigger="manual",
         requested_by=who.id,
     )

@@ -63,9 +63,14 @@ async def test_confirmed_import_is_idempotent(client, staff, partner) -> None:
     first = (await _import(client, staff, content, dry_run="false")).json()
     assert (first["created"], first["invalid"], first["unchanged"]) == (3, 3, 0)
     created = {i["title"]: i for i in await items(client, staff, "opportunities")}
-    assert set(created) == {"Seed Grant for Makers", "Angel Matching", '=HYPERLINK("http://evil.example")'}
+    assert set(created) == {
+        "Seed Grant for Makers",
+        "Angel Matching",
+        '=HYPERLINK("http://evil.example")',
+    }
     grant = created["Seed Grant for Makers"]
-    assert grant["status"] == "pending_review" and grant["tags"] == ["funding", "climate"]
+    assert grant["status"] == "pending_review"
+    assert grant["tags"] == ["funding", "climate"]
     assert grant["eligibility"]["countries"] == ["KE", "TZ"]
     again = (await _import(client, staff, content, dry_run="false")).json()
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 3)
@@ -98,7 +103,8 @@ async def test_json_lines_and_refusals(client, staff) -> None:
     assert (report["rows"], report["created"], report["invalid"]) == (5, 1, 4), report
     errors = {p["line"]: p for p in report["problems"]}
     assert "end_at must be after start_at" in errors[2]["error"]
-    assert errors[4]["error"].startswith("not JSON") and errors[5]["error"] == "each line must be a JSON object"
+    assert errors[4]["error"].startswith("not JSON")
+    assert errors[5]["error"] == "each line must be a JSON object"
     unknown = await client.post(
         f"{API}/admin/imports", headers=staff.headers, params={"kind": "events"},
         files={"file": ("events.txt", b"x", "text/plain")},
@@ -125,7 +131,9 @@ class TestImportLimit:
 async def test_exports_stream_the_list_filters(client, staff, partner) -> None:
     org = await make_org(client, partner)
     await make_opportunity(client, partner, org["id"], title="=cmd|' /C calc'!A0", publish_as=staff)
-    await make_opportunity(client, partner, org["id"], title="Plain grant", publish_as=staff, type="loan")
+    await make_opportunity(
+        client, partner, org["id"], title="Plain grant", publish_as=staff, type="loan"
+    )
     await make_opportunity(client, partner, org["id"], title="Still a draft")
     response = await client.get(f"{API}/admin/exports/opportunities.csv", headers=staff.headers)
     assert response.status_code == 200
@@ -133,15 +141,39 @@ async def test_exports_stream_the_list_filters(client, staff, partner) -> None:
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert sorted(r["title"] for r in rows) == ["'=cmd|' /C calc'!A0", "Plain grant"]
-    assert rows[0]["organisation_id"] == org["id"] and rows[0]["tags"] == "funding"
-    loans = await client.get(f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"type": "loan"})
+    assert rows[0]["organisation_id"] == org["id"]
+    assert rows[0]["tags"] == "funding"
+    loans = await client.get(
+        f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"type": "loan"}
+    )
     assert [r["title"] for r in csv.DictReader(io.StringIO(loans.text))] == ["Plain grant"]
-    drafts = await client.get(f"{API}/admin/exports/opportunities.jsonl", headers=staff.headers, params={"status": "draft"})
+    drafts = await client.get(
+        f"{API}/admin/exports/opportunities.jsonl",
+        headers=staff.headers,
+        params={"status": "draft"},
+    )
     [draft] = [json.loads(line) for line in drafts.text.splitlines()]
-    assert draft["title"] == "Still a draft" and draft["eligibility"]["countries"] == []
-    assert_error(await client.get(f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"limit": 5}), 422, "INVALID_QUERY")
-    assert_error(await client.get(f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"tags": "nope"}), 422, "UNKNOWN_REFERENCE")
-    assert_error(await client.get(f"{API}/admin/exports/events.csv", headers=partner.headers), 403, "INSUFFICIENT_ROLE")
+    assert draft["title"] == "Still a draft"
+    assert draft["eligibility"]["countries"] == []
+    assert_error(
+        await client.get(
+            f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"limit": 5}
+        ),
+        422,
+        "INVALID_QUERY",
+    )
+    assert_error(
+        await client.get(
+            f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"tags": "nope"}
+        ),
+        422,
+        "UNKNOWN_REFERENCE",
+    )
+    assert_error(
+        await client.get(f"{API}/admin/exports/events.csv", headers=partner.headers),
+        403,
+        "INSUFFICIENT_ROLE",
+    )
 
 
 async def test_an_export_imports_back(client, staff, partner) -> None:
@@ -149,7 +181,8 @@ async def test_an_export_imports_back(client, staff, partner) -> None:
     event = await make_event(client, partner, org["id"], title="Round trip", publish_as=staff)
     exported = await client.get(f"{API}/admin/exports/events.csv", headers=staff.headers)
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert rows[0]["venue.city"] == "Nairobi" and rows[0]["id"] == event["id"]
+    assert rows[0]["venue.city"] == "Nairobi"
+    assert rows[0]["id"] == event["id"]
     report = await client.post(
         f"{API}/admin/imports", headers=staff.headers, params={"kind": "events"},
         files={"file": ("events.csv", exported.content, "text/csv")},

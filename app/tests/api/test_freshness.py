@@ -35,17 +35,29 @@ async def test_gone_links_are_shown_to_staff(client, staff, partner, settings, f
             client, partner, org["id"], title=f"Call {name}", publish_as=staff,
             application_url=feeds.url(f"/calls/{name}"),
         )  # fmt: skip
-    await make_opportunity(client, partner, org["id"], title="Draft, not checked", application_url=feeds.url("/calls/draft"))
+    await make_opportunity(
+        client,
+        partner,
+        org["id"],
+        title="Draft, not checked",
+        application_url=feeds.url("/calls/draft"),
+    )
 
     assert await linkcheck.sweep(settings) == 3
     assert await linkcheck.sweep(settings) == 0  # checked: not again until the interval passes
     assert feeds.requests_to("/calls/draft") == []
-    queue = await client.get(f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "link"})
+    queue = await client.get(
+        f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "link"}
+    )
     assert queue.status_code == 200
     [entry] = queue.json()["items"]
-    assert entry["id"] == made["gone"]["id"] and entry["moderation"] == "link"
-    assert entry["link_check"]["status"] == "gone" and entry["link_check"]["http_status"] == 404
-    assert_partner = await client.get(f"{API}/admin/moderation", headers=partner.headers, params={"moderation": "link"})
+    assert entry["id"] == made["gone"]["id"]
+    assert entry["moderation"] == "link"
+    assert entry["link_check"]["status"] == "gone"
+    assert entry["link_check"]["http_status"] == 404
+    assert_partner = await client.get(
+        f"{API}/admin/moderation", headers=partner.headers, params={"moderation": "link"}
+    )
     assert assert_partner.status_code == 403
 
 
@@ -54,15 +66,21 @@ class TestTheScheduledTask:
     def settings_overrides(self) -> dict[str, object]:
         return {**OVERRIDES, "link_check_interval_hours": 1}
 
-    async def test_the_scheduled_task_checks_links(self, app, client, staff, partner, feeds) -> None:
+    async def test_the_scheduled_task_checks_links(
+        self, app, client, staff, partner, feeds
+    ) -> None:
         org = await make_org(client, partner)
         item = await make_opportunity(
             client, partner, org["id"], publish_as=staff, application_url=feeds.url("/moved")
         )
         await check_links()
-        queue = await client.get(f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "link"})
+        queue = await client.get(
+            f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "link"}
+        )
         assert [e["id"] for e in queue.json()["items"]] == [item["id"]]
-        assert [s.headers["user-agent"][:13] for s in feeds.requests_to("/moved")] == ["RunWeiIngest/"]
+        assert [s.headers["user-agent"][:13] for s in feeds.requests_to("/moved")] == [
+            "RunWeiIngest/"
+        ]
 
 
 async def test_past_deadline_items_read_closed(client, staff, partner) -> None:

@@ -35,11 +35,16 @@ async def _duplicates(client, staff, **params) -> list[dict]:
 
 async def test_same_external_id_from_two_sources(client, staff, feeds) -> None:
     org = await make_org(client, staff)
-    first = await make_source(client, staff, org["id"], feeds.put_fixture("grants-extract.xml", "/a.xml"), **GRANTS)
-    second = await make_source(client, staff, org["id"], feeds.put_fixture("grants-extract.xml", "/b.xml"), **GRANTS)
+    first = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml", "/a.xml"), **GRANTS
+    )
+    second = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml", "/b.xml"), **GRANTS
+    )
     assert (await run_now(client, staff, first["id"]))["counts"]["duplicates"] == 0
     run = await run_now(client, staff, second["id"])
-    assert run["counts"]["created"] == 2 and run["counts"]["duplicates"] == 2
+    assert run["counts"]["created"] == 2
+    assert run["counts"]["duplicates"] == 2
     found = await _duplicates(client, staff)
     assert {d["tier"] for d in found} == {"external_id"}
     assert {d["score"] for d in found} == {1.0}
@@ -53,14 +58,19 @@ async def test_merge_keeps_one_and_moves_saves(client, staff, partner, make_user
         client, partner, org["id"], title="USDA SBIR Phase I (agriculture)", publish_as=staff,
         application_url="https://nifa.usda.gov/grants/programs/sbir-sttr/?utm_source=newsletter",
     )  # fmt: skip
-    source = await make_source(client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS)
+    source = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS
+    )
     run = await run_now(client, staff, source["id"])
     assert run["counts"]["duplicates"] == 1
     [suggestion] = await _duplicates(client, staff, tier="url")
-    assert suggestion["score"] == 0.95 and "nifa.usda.gov/grants/programs/sbir-sttr" in suggestion["reason"]
+    assert suggestion["score"] == 0.95
+    assert "nifa.usda.gov/grants/programs/sbir-sttr" in suggestion["reason"]
     ingested = next(i for i in suggestion["items"] if i["id"] != hand["id"])
     assert ingested["provenance"]["external_id"] == "358104"
-    approved = await client.post(f"{API}/opportunities/{ingested['id']}/approve", headers=staff.headers)
+    approved = await client.post(
+        f"{API}/opportunities/{ingested['id']}/approve", headers=staff.headers
+    )
     assert approved.status_code == 200
 
     alice, bob = await make_user(), await make_user()
@@ -70,16 +80,26 @@ async def test_merge_keeps_one_and_moves_saves(client, staff, partner, make_user
             assert saved.status_code == 200, saved.text
 
     url = f"{API}/admin/duplicates/{suggestion['id']}/merge"
-    assert_error(await client.post(url, headers=staff.headers, json={"keep": "64b7f0c2a1b2c3d4e5f60718"}), 422, "INVALID_KEEP")
-    assert_error(await client.post(url, headers=partner.headers, json={"keep": hand["id"]}), 403, "INSUFFICIENT_ROLE")
+    assert_error(
+        await client.post(url, headers=staff.headers, json={"keep": "64b7f0c2a1b2c3d4e5f60718"}),
+        422,
+        "INVALID_KEEP",
+    )
+    assert_error(
+        await client.post(url, headers=partner.headers, json={"keep": hand["id"]}),
+        403,
+        "INSUFFICIENT_ROLE",
+    )
     merged = await client.post(url, headers=staff.headers, json={"keep": hand["id"]})
     assert merged.status_code == 200, merged.text
-    assert merged.json()["state"] == "merged" and merged.json()["kept_id"] == hand["id"]
+    assert merged.json()["state"] == "merged"
+    assert merged.json()["kept_id"] == hand["id"]
 
     # the other's id and slug lead to the kept item
     for key in (ingested["id"], ingested["slug"]):
         read = await client.get(f"{API}/opportunities/{key}")
-        assert read.status_code == 200 and read.json()["id"] == hand["id"]
+        assert read.status_code == 200
+        assert read.json()["id"] == hand["id"]
     kept = (await client.get(f"{API}/opportunities/{hand['id']}", headers=staff.headers)).json()
     assert kept["saves"] == 2  # bob's was there; alice's moved; bob is counted once
     mine = (await client.get(f"{API}/me/opportunities", headers=alice.headers)).json()["items"]
@@ -87,16 +107,32 @@ async def test_merge_keeps_one_and_moves_saves(client, staff, partner, make_user
 
     # repeating the merge changes nothing; other decisions are refused
     again = await client.post(url, headers=staff.headers, json={"keep": hand["id"]})
-    assert again.status_code == 200 and again.json()["state"] == "merged"
+    assert again.status_code == 200
+    assert again.json()["state"] == "merged"
     kept = (await client.get(f"{API}/opportunities/{hand['id']}", headers=staff.headers)).json()
     assert kept["saves"] == 2
-    assert_error(await client.post(url, headers=staff.headers, json={"keep": ingested["id"]}), 409, "DUPLICATE_MERGE_CONFLICT")
-    assert_error(await client.post(f"{API}/admin/duplicates/{suggestion['id']}/dismiss", headers=staff.headers), 409, "DUPLICATE_ALREADY_MERGED")
+    assert_error(
+        await client.post(url, headers=staff.headers, json={"keep": ingested["id"]}),
+        409,
+        "DUPLICATE_MERGE_CONFLICT",
+    )
+    assert_error(
+        await client.post(
+            f"{API}/admin/duplicates/{suggestion['id']}/dismiss", headers=staff.headers
+        ),
+        409,
+        "DUPLICATE_ALREADY_MERGED",
+    )
     assert await _duplicates(client, staff) == []
     assert len(await _duplicates(client, staff, state="merged")) == 1
 
     # the source now updates the kept item (as a revision: it is published)
-    feeds.put("/grants-extract.xml", feeds.files["/grants-extract.xml"].replace(b"<AwardCeiling>181500", b"<AwardCeiling>200000"))
+    feeds.put(
+        "/grants-extract.xml",
+        feeds.files["/grants-extract.xml"].replace(
+            b"<AwardCeiling>181500", b"<AwardCeiling>200000"
+        ),
+    )
     rerun = await run_now(client, staff, source["id"])
     assert any(e["item_id"] == hand["id"] and e["outcome"] == "revised" for e in rerun["entries"])
 
@@ -113,17 +149,24 @@ async def test_merge_moves_rsvps(client, staff, partner, make_user, feeds) -> No
     )  # fmt: skip
     assert (await run_now(client, staff, source["id"]))["counts"]["duplicates"] == 1
     [suggestion] = await _duplicates(client, staff, target="event")
-    assert suggestion["tier"] == "fuzzy" and suggestion["score"] >= 0.85
+    assert suggestion["tier"] == "fuzzy"
+    assert suggestion["score"] >= 0.85
     ingested = next(i for i in suggestion["items"] if i["id"] != hand["id"])
     await client.post(f"{API}/events/{ingested['id']}/approve", headers=staff.headers)
     early, late = await make_user(), await make_user()
-    taken = await client.put(f"{API}/events/{hand['id']}/rsvp", headers=early.headers, json={"status": "going"})
+    taken = await client.put(
+        f"{API}/events/{hand['id']}/rsvp", headers=early.headers, json={"status": "going"}
+    )
     assert taken.json()["status"] == "going"
-    moved = await client.put(f"{API}/events/{ingested['id']}/rsvp", headers=late.headers, json={"status": "going"})
+    moved = await client.put(
+        f"{API}/events/{ingested['id']}/rsvp", headers=late.headers, json={"status": "going"}
+    )
     assert moved.json()["status"] == "going"
 
     merged = await client.post(
-        f"{API}/admin/duplicates/{suggestion['id']}/merge", headers=staff.headers, json={"keep": hand["id"]}
+        f"{API}/admin/duplicates/{suggestion['id']}/merge",
+        headers=staff.headers,
+        json={"keep": hand["id"]},
     )
     assert merged.status_code == 200, merged.text
     kept = (await client.get(f"{API}/events/{hand['id']}", headers=staff.headers)).json()
@@ -140,17 +183,33 @@ async def test_dismissed_pairs_stay_dismissed(client, staff, partner, feeds) -> 
         client, partner, org["id"], title="Another name entirely",
         application_url="https://www.nifa.usda.gov/grants/programs/sbir-sttr#apply",
     )  # fmt: skip
-    source = await make_source(client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS)
+    source = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS
+    )
     await run_now(client, staff, source["id"])
     [suggestion] = await _duplicates(client, staff)
     url = f"{API}/admin/duplicates/{suggestion['id']}/dismiss"
     dismissed = await client.post(url, headers=staff.headers)
-    assert dismissed.status_code == 200 and dismissed.json()["state"] == "dismissed"
+    assert dismissed.status_code == 200
+    assert dismissed.json()["state"] == "dismissed"
     assert (await client.post(url, headers=staff.headers)).json()["state"] == "dismissed"
-    assert_error(await client.post(f"{API}/admin/duplicates/{suggestion['id']}/merge", headers=staff.headers), 409, "DUPLICATE_DISMISSED")
-    feeds.put("/grants-extract.xml", feeds.files["/grants-extract.xml"].replace(b"Phase I", b"Phase 1"))
+    assert_error(
+        await client.post(
+            f"{API}/admin/duplicates/{suggestion['id']}/merge", headers=staff.headers
+        ),
+        409,
+        "DUPLICATE_DISMISSED",
+    )
+    feeds.put(
+        "/grants-extract.xml", feeds.files["/grants-extract.xml"].replace(b"Phase I", b"Phase 1")
+    )
     rerun = await run_now(client, staff, source["id"])
-    assert rerun["counts"]["updated"] == 1 and rerun["counts"]["duplicates"] == 0
+    assert rerun["counts"]["updated"] == 1
+    assert rerun["counts"]["duplicates"] == 0
     assert await _duplicates(client, staff) == []
-    assert_error(await client.post(f"{API}/admin/duplicates/nope/dismiss", headers=staff.headers), 404, "DUPLICATE_NOT_FOUND")
+    assert_error(
+        await client.post(f"{API}/admin/duplicates/nope/dismiss", headers=staff.headers),
+        404,
+        "DUPLICATE_NOT_FOUND",
+    )
     assert len(await items(client, staff, "opportunities")) == 2

@@ -13,7 +13,7 @@ from app.services.ingestion.fetch import FetchRefused, address_allowed, resolve
 from app.tests.conftest import make_settings
 from app.tests.factories import make_org
 from app.tests.ingest import server as fixture_server
-from app.tests.ingest.helpers import API, OVERRIDES, items, make_source, run_now
+from app.tests.ingest.helpers import OVERRIDES, items, make_source, run_now
 
 
 @pytest.fixture
@@ -98,7 +98,8 @@ class TestPrivateNetworksRefused:
         org = await make_org(client, staff)
         source = await make_source(client, staff, org["id"], feeds.url("/grants-feed.rss"))
         run = await run_now(client, staff, source["id"])
-        assert run["status"] == "failed" and run["error"].startswith("BLOCKED_ADDRESS")
+        assert run["status"] == "failed"
+        assert run["error"].startswith("BLOCKED_ADDRESS")
         assert feeds.seen == []
 
 
@@ -129,7 +130,7 @@ def test_production_refuses_private_networks() -> None:
         ("::ffff:127.0.0.1", False, False),
         ("fd00:ec2::254", True, False),
         ("fc00::1", False, False),
-        ("0.0.0.0", True, False),
+        ("0.0.0.0", True, False),  # noqa: S104 - an address under test
         ("224.0.0.1", True, False),
         ("2606:4700:4700::1111", False, True),
     ],

@@ -27,26 +27,60 @@ def feeds() -> Iterator[fixture_server.FixtureServer]:
 async def test_source_setup_is_validated_and_staff_only(client, staff, partner, feeds) -> None:
     org = await make_org(client, staff)
     url = feeds.put_fixture("grants-feed.rss")
-    body = {"name": "x", "kind": "ical", "target": "opportunity", "url": url, "organisation_id": org["id"]}
-    assert_error(await client.post(f"{API}/admin/sources", headers=staff.headers, json=body), 422, "VALIDATION_ERROR")
+    body = {
+        "name": "x",
+        "kind": "ical",
+        "target": "opportunity",
+        "url": url,
+        "organisation_id": org["id"],
+    }
+    assert_error(
+        await client.post(f"{API}/admin/sources", headers=staff.headers, json=body),
+        422,
+        "VALIDATION_ERROR",
+    )
     body |= {"kind": "feed", "defaults": {"tags": ["no-such-tag"]}}
-    assert_error(await client.post(f"{API}/admin/sources", headers=staff.headers, json=body), 422, "UNKNOWN_REFERENCE")
+    assert_error(
+        await client.post(f"{API}/admin/sources", headers=staff.headers, json=body),
+        422,
+        "UNKNOWN_REFERENCE",
+    )
     body |= {"defaults": {}, "organisation_id": "64b7f0c2a1b2c3d4e5f60718"}
-    assert_error(await client.post(f"{API}/admin/sources", headers=staff.headers, json=body), 404, "ORGANISATION_NOT_FOUND")
+    assert_error(
+        await client.post(f"{API}/admin/sources", headers=staff.headers, json=body),
+        404,
+        "ORGANISATION_NOT_FOUND",
+    )
     body |= {"organisation_id": org["id"], "url": "ftp://example.org/feed"}
-    assert_error(await client.post(f"{API}/admin/sources", headers=staff.headers, json=body), 422, "VALIDATION_ERROR")
+    assert_error(
+        await client.post(f"{API}/admin/sources", headers=staff.headers, json=body),
+        422,
+        "VALIDATION_ERROR",
+    )
     body |= {"url": url}
-    assert_error(await client.post(f"{API}/admin/sources", headers=partner.headers, json=body), 403, "INSUFFICIENT_ROLE")
+    assert_error(
+        await client.post(f"{API}/admin/sources", headers=partner.headers, json=body),
+        403,
+        "INSUFFICIENT_ROLE",
+    )
     created = await client.post(f"{API}/admin/sources", headers=staff.headers, json=body)
     assert created.status_code == 201, created.text
     source = created.json()
     assert created.headers["location"] == f"/api/v1/admin/sources/{source['id']}"
-    assert source["next_run_at"] is not None and source["last_run_id"] is None
+    assert source["next_run_at"] is not None
+    assert source["last_run_id"] is None
     listed = await client.get(f"{API}/admin/sources", headers=staff.headers)
     assert [s["id"] for s in listed.json()["items"]] == [source["id"]]
-    paused = await client.patch(f"{API}/admin/sources/{source['id']}", headers=staff.headers, json={"enabled": False})
-    assert paused.json()["enabled"] is False and paused.json()["next_run_at"] is None
-    assert_error(await client.post(f"{API}/admin/sources/nope/run", headers=staff.headers), 404, "SOURCE_NOT_FOUND")
+    paused = await client.patch(
+        f"{API}/admin/sources/{source['id']}", headers=staff.headers, json={"enabled": False}
+    )
+    assert paused.json()["enabled"] is False
+    assert paused.json()["next_run_at"] is None
+    assert_error(
+        await client.post(f"{API}/admin/sources/nope/run", headers=staff.headers),
+        404,
+        "SOURCE_NOT_FOUND",
+    )
 
 
 async def test_rss_run_creates_pending_items_with_provenance(client, staff, feeds) -> None:
@@ -56,8 +90,15 @@ async def test_rss_run_creates_pending_items_with_provenance(client, staff, feed
     run = await run_now(client, staff, source["id"])
     assert run["status"] == "succeeded", run
     counts = run["counts"]
-    assert (counts["fetched"], counts["created"], counts["skipped"], counts["errors"]) == (3, 3, 0, 0)
-    assert run["duration_ms"] is not None and run["started_at"] and run["finished_at"]
+    assert (counts["fetched"], counts["created"], counts["skipped"], counts["errors"]) == (
+        3,
+        3,
+        0,
+        0,
+    )
+    assert run["duration_ms"] is not None
+    assert run["started_at"]
+    assert run["finished_at"]
     reasons = {e["external_id"]: e["reason"] for e in run["entries"]}
     assert "unmapped category 'Agritech Weekly'" in reasons["https://fund.example.org/?p=4811"]
 
@@ -69,20 +110,26 @@ async def test_rss_run_creates_pending_items_with_provenance(client, staff, feed
     }
     grant = found["Green Agri-Processing Grant 2027"]
     assert grant["status"] == "pending_review"
-    assert grant["tags"] == ["funding"] and grant["type"] == "grant"
-    assert "<script" not in grant["description"] and "onclick" not in grant["description"]
+    assert grant["tags"] == ["funding"]
+    assert grant["type"] == "grant"
+    assert "<script" not in grant["description"]
+    assert "onclick" not in grant["description"]
     assert "<strong>USD 25,000</strong>" in grant["description"]
     prize = found["Youth Innovation Prize"]
-    assert "onerror" not in prize["description"] and "<script" not in prize["title"]
+    assert "onerror" not in prize["description"]
+    assert "<script" not in prize["title"]
 
     # provenance and the moderation queue
-    queue = await client.get(f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "review"})
+    queue = await client.get(
+        f"{API}/admin/moderation", headers=staff.headers, params={"moderation": "review"}
+    )
     entries = {e["id"]: e for e in queue.json()["items"]}
     provenance = entries[grant["id"]]["provenance"]
     assert provenance["origin"] == f"source:{source['id']}"
     assert provenance["external_id"] == "https://fund.example.org/?p=4811"
     assert provenance["url"].startswith("https://fund.example.org/calls/green-agri")
-    assert len(provenance["content_hash"]) == 64 and provenance["fetched_at"]
+    assert len(provenance["content_hash"]) == 64
+    assert provenance["fetched_at"]
 
     # polite: our User-Agent, robots.txt read first
     feed_requests = feeds.requests_to("/grants-feed.rss")
@@ -96,22 +143,35 @@ async def test_rerun_is_conditional_then_upserts_by_external_id(client, staff, f
     source = await make_source(client, staff, org["id"], url)
     await run_now(client, staff, source["id"])
     again = await run_now(client, staff, source["id"])
-    assert again["status"] == "succeeded" and again["not_modified"] is True
+    assert again["status"] == "succeeded"
+    assert again["not_modified"] is True
     assert feeds.requests_to("/grants-feed.rss")[-1].headers["if-none-match"]
 
     # staff approve one item; then the source changes it and drops another
-    grant = next(i for i in await items(client, staff, "opportunities") if i["title"].startswith("Green"))
-    approved = await client.post(f"{API}/opportunities/{grant['id']}/approve", headers=staff.headers)
+    grant = next(
+        i for i in await items(client, staff, "opportunities") if i["title"].startswith("Green")
+    )
+    approved = await client.post(
+        f"{API}/opportunities/{grant['id']}/approve", headers=staff.headers
+    )
     assert approved.status_code == 200, approved.text
     text = feeds.files["/grants-feed.rss"].decode()
-    text = text.replace("Green Agri-Processing Grant 2027", "Green Agri-Processing Grant 2027 (extended)")
+    text = text.replace(
+        "Green Agri-Processing Grant 2027", "Green Agri-Processing Grant 2027 (extended)"
+    )
     start = text.index("<item>", text.index("Youth Innovation") - 200)
     text = text[: text.rindex("<item>", 0, start + 7)] + text[text.index("</item>", start) + 7 :]
     feeds.put("/grants-feed.rss", text)
     changed = await run_now(client, staff, source["id"])
     counts = changed["counts"]
-    assert (counts["fetched"], counts["created"], counts["updated"], counts["unchanged"]) == (2, 0, 1, 1)
-    assert counts["missing"] == 1 and changed["missing"] == ["https://fund.example.org/?p=4790"]
+    assert (counts["fetched"], counts["created"], counts["updated"], counts["unchanged"]) == (
+        2,
+        0,
+        1,
+        1,
+    )
+    assert counts["missing"] == 1
+    assert changed["missing"] == ["https://fund.example.org/?p=4790"]
     revised = next(e for e in changed["entries"] if e["outcome"] == "revised")
     assert revised["item_id"] == grant["id"]
 
@@ -122,10 +182,15 @@ async def test_rerun_is_conditional_then_upserts_by_external_id(client, staff, f
         "before": "Green Agri-Processing Grant 2027",
         "after": "Green Agri-Processing Grant 2027 (extended)",
     }
-    decided = await client.post(f"{API}/opportunities/{grant['id']}/revision/approve", headers=staff.headers)
-    assert decided.status_code == 200 and decided.json()["title"].endswith("(extended)")
+    decided = await client.post(
+        f"{API}/opportunities/{grant['id']}/revision/approve", headers=staff.headers
+    )
+    assert decided.status_code == 200
+    assert decided.json()["title"].endswith("(extended)")
     # the prize that left the source is reported, not deleted
-    assert any(i["title"] == "Youth Innovation Prize" for i in await items(client, staff, "opportunities"))
+    assert any(
+        i["title"] == "Youth Innovation Prize" for i in await items(client, staff, "opportunities")
+    )
     runs = await client.get(f"{API}/admin/sources/{source['id']}/runs", headers=staff.headers)
     assert len(runs.json()["items"]) == 3
 
@@ -140,9 +205,13 @@ async def test_a_pending_item_takes_source_changes_live(client, staff, feeds) ->
     assert titles == {"Seed Fund for Digital Health Startups", "Export Readiness Programme"}
     feeds.put("/one.atom", feeds.files["/one.atom"].replace(b"Six months", b"Nine months"))
     second = await run_now(client, staff, source["id"])
-    assert second["counts"]["updated"] == 1 and second["counts"]["unchanged"] == 1
-    export = next(i for i in await items(client, staff, "opportunities") if i["title"].startswith("Export"))
-    assert "Nine months" in export["description"] and export["pending_revision"] is None
+    assert second["counts"]["updated"] == 1
+    assert second["counts"]["unchanged"] == 1
+    export = next(
+        i for i in await items(client, staff, "opportunities") if i["title"].startswith("Export")
+    )
+    assert "Nine months" in export["description"]
+    assert export["pending_revision"] is None
 
 
 async def test_grants_gov_extract_is_streamed_and_mapped(client, staff, feeds) -> None:
@@ -158,9 +227,14 @@ async def test_grants_gov_extract_is_streamed_and_mapped(client, staff, feeds) -
     )
     run = await run_now(client, staff, source["id"])
     assert run["status"] == "succeeded", run
-    assert (run["counts"]["fetched"], run["counts"]["created"], run["counts"]["skipped"]) == (3, 2, 1)
+    assert (run["counts"]["fetched"], run["counts"]["created"], run["counts"]["skipped"]) == (
+        3,
+        2,
+        1,
+    )
     skipped = next(e for e in run["entries"] if e["outcome"] == "skipped")
-    assert skipped["external_id"] == "360001" and "MMDDYYYY" in skipped["reason"]
+    assert skipped["external_id"] == "360001"
+    assert "MMDDYYYY" in skipped["reason"]
     found = {i["title"]: i for i in await items(client, staff, "opportunities")}
     sbir = found["Small Business Innovation Research (SBIR) Phase I: Agricultural Technologies"]
     assert (sbir["amount_min"], sbir["amount_max"], sbir["currency"]) == (None, 18_150_000, "USD")
@@ -170,7 +244,8 @@ async def test_grants_gov_extract_is_streamed_and_mapped(client, staff, feeds) -
     assert sbir["eligibility"]["countries"] == ["US"]
     assert "<p>Phase I projects" in sbir["description"]
     rural = found["Rural Business Development Grants"]
-    assert rural["rolling"] is True and rural["deadline"] is None
+    assert rural["rolling"] is True
+    assert rural["deadline"] is None
     assert (rural["amount_min"], rural["amount_max"]) == (1_000_000, 50_000_000)
 
 
@@ -186,11 +261,15 @@ async def test_jsonld_page_events(client, staff, feeds) -> None:
     assert "not ISO 8601" in next(e["reason"] for e in run["entries"] if e["outcome"] == "skipped")
     found = {e["title"]: e for e in await items(client, staff, "events")}
     pitch = found["Pitch Night: Agritech Edition"]
-    assert pitch["start_at"] == "2099-02-12T15:00:00Z" and pitch["format"] == "in_person"
-    assert pitch["venue"]["city"] == "Nairobi" and pitch["venue"]["country"] == "KE"
-    assert pitch["timezone"] == "Africa/Nairobi" and pitch["price"] == 0
+    assert pitch["start_at"] == "2099-02-12T15:00:00Z"
+    assert pitch["format"] == "in_person"
+    assert pitch["venue"]["city"] == "Nairobi"
+    assert pitch["venue"]["country"] == "KE"
+    assert pitch["timezone"] == "Africa/Nairobi"
+    assert pitch["price"] == 0
     clinic = found["Online Tax Clinic for SMEs"]
-    assert clinic["format"] == "online" and clinic["online_url"] == "https://meet.example.co.ke/tax-clinic"
+    assert clinic["format"] == "online"
+    assert clinic["online_url"] == "https://meet.example.co.ke/tax-clinic"
     assert (clinic["price"], clinic["currency"]) == (50_000, "KES")
 
 
@@ -201,16 +280,20 @@ async def test_csv_source(client, staff, feeds) -> None:
     run = await run_now(client, staff, source["id"])
     assert (run["counts"]["created"], run["counts"]["skipped"]) == (2, 1), run
     bad = next(e for e in run["entries"] if e["outcome"] == "skipped")
-    assert bad["external_id"] == "csv-3" and "currency is required" in bad["reason"]
+    assert bad["external_id"] == "csv-3"
+    assert "currency is required" in bad["reason"]
     again = await run_now(client, staff, source["id"])
     assert again["not_modified"] is True
 
 
 async def test_hand_entered_items_are_untouched(client, staff, partner, feeds) -> None:
     org = await make_org(client, partner)
-    mine = await make_opportunity(client, partner, org["id"], title="Hand entered", publish_as=staff)
+    mine = await make_opportunity(
+        client, partner, org["id"], title="Hand entered", publish_as=staff
+    )
     url = feeds.put_fixture("grants-feed.rss")
     source = await make_source(client, staff, org["id"], url)
     await run_now(client, staff, source["id"])
     again = (await client.get(f"{API}/opportunities/{mine['id']}", headers=staff.headers)).json()
-    assert again["version"] == mine["version"] and again["title"] == "Hand entered"
+    assert again["version"] == mine["version"]
+    assert again["title"] == "Hand entered"

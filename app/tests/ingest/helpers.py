@@ -41,9 +41,13 @@ async def run_now(client: AsyncClient, staff: UserWithToken, source_id: str) -> 
     return dict(run.json())
 
 
-async def items(client: AsyncClient, staff: UserWithToken, kind: str, **params: Any) -> list[dict[str, Any]]:
+async def items(
+    client: AsyncClient, staff: UserWithToken, kind: str, **params: Any
+) -> list[dict[str, Any]]:
     response = await client.get(
-        f"{API}/{kind}", headers=staff.headers, params={"status": "pending_review", "limit": 100, **params}
+        f"{API}/{kind}",
+        headers=staff.headers,
+        params={"status": "pending_review", "limit": 100, **params},
     )
     assert response.status_code == 200, response.text
     return list(response.json()["items"])

@@ -60,7 +60,9 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:
             return
 
-        def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: bytes = b"", headers: dict[str, str] | None = None
+        ) -> None:
             self.send_response(status)
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
@@ -69,16 +71,18 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self.do_GET()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             server.seen.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
             if path == "/robots.txt":
                 return self._send(200, ROBOTS, {"Content-Type": "text/plain"})
             if path == "/redirect-metadata":
-                return self._send(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+                return self._send(
+                    302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+                )
             if path == "/redirect-loop":
                 return self._send(302, headers={"Location": "/redirect-loop"})
             if path == "/huge.rss":
@@ -104,7 +108,9 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/rss+xml")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            item = b"<item><title>Spam</title><description>" + b"x" * 4000 + b"</description></item>"
+            item = (
+                b"<item><title>Spam</title><description>" + b"x" * 4000 + b"</description></item>"
+            )
             chunks = [b'<?xml version="1.0"?><rss version="2.0"><channel><title>Huge</title>']
             sent = 0
             try:

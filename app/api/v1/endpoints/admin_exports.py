@@ -48,12 +48,12 @@ for _plural, _kind, _model in EXPORTS:
     for _fmt in ("csv", "jsonl"):
         router.add_api_route(
             f"/{_plural}.{_fmt}",
-            _route(_kind, _model, _fmt),  # type: ignore[arg-type]
+            _route(_kind, _model, _fmt),
             methods=["GET"],
             operation_id=f"admin_exports_{_plural}_{_fmt}",
             response_class=StreamingResponse,
             responses={
-                200: {"content": {MEDIA_TYPES[_fmt].split(";")[0]: {}}, "description": "The file"},  # type: ignore[index]
+                200: {"content": {MEDIA_TYPES[_fmt].split(";")[0]: {}}, "description": "The file"},
                 **error_responses(422),
             },
         )
