@@ -73,9 +73,9 @@ class CatalogueItem(Document, Timestamps):
     merged_into: PydanticObjectId | None = None
     link_check: LinkCheck | None = None
     # Duplicate-detection keys, derived (`catalogue.derive`): canonical URLs (tracking
-    # parameters stripped), the day key of its deadline or start, the bands of a simhash
-    # of its text, and the simhash itself (hex).
+    # parameters stripped), the day key of its deadline or start, the MinHash signature of
+    # its description and that signature's bands.
     dedupe_urls: list[str] = Field(default_factory=list)
     dedupe_date_key: str | None = None
     dedupe_bands: list[str] = Field(default_factory=list)
-    dedupe_simhash: str | None = None
+    dedupe_signature: str | None = None

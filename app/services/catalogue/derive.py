@@ -36,13 +36,12 @@ def dedupe_fields(kind: CatalogueKind[Any], item: CatalogueItem) -> dict[str, An
     links.append(item.provenance.url if item.provenance else None)
     urls = {u for u in map(dedupe_keys.canonical_url, links) if u}
     when = getattr(item, kind.date_field, None) if kind.date_field else None
-    text = " ".join([item.title, strip_html(item.description) if item.description else ""])
-    signature = dedupe_keys.simhash(text)
+    signature = dedupe_keys.signature(strip_html(item.description) if item.description else "")
     return {
         "dedupe_urls": sorted(urls),
         "dedupe_date_key": dedupe_keys.day_key(kind.entity, when),
         "dedupe_bands": dedupe_keys.bands(signature),
-        "dedupe_simhash": f"{signature:016x}" if signature is not None else None,
+        "dedupe_signature": dedupe_keys.encode(signature),
     }
 
 

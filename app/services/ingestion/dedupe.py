@@ -5,7 +5,8 @@ on every item (so the same indexed queries run on MongoDB and the embedded backe
 1. `external_id` — the same external id from another origin (one grant in two feeds);
 2. `url` — the same canonical URL (tracking parameters, `www.`, fragments stripped);
 3. `fuzzy` — the same deadline/start day, and organisation + title alike (rapidfuzz);
-4. `text` — a simhash band in common and at most 6 of 64 bits apart (near-duplicate text).
+4. `text` — a MinHash band in common and an estimated Jaccard similarity of their
+   descriptions' word 3-shingles of at least 0.75 (near-duplicate text).
 
 The first tier that links two items names the suggestion; a pair is suggested once (unique
 on the sorted pair), so a dismissed pair is not suggested again.
@@ -26,10 +27,10 @@ from app.utils import dedupe_keys
 
 CANDIDATES = 200  # per tier and item
 FUZZY_THRESHOLD = 0.85
-TEXT_MAX_BITS = 6
+TEXT_THRESHOLD = 0.75
 FIELDS = {
     "title": 1, "organisation_name": 1, "provenance": 1, "dedupe_urls": 1,
-    "dedupe_simhash": 1, "status": 1,
+    "dedupe_signature": 1, "status": 1,
 }  # fmt: skip
 
 
@@ -80,15 +81,15 @@ async def candidates(
             score = _fuzzy(item, doc)
             if score >= FUZZY_THRESHOLD:
                 add(doc, "fuzzy", score, "same day, similar organisation and title")
-    if item.dedupe_bands and item.dedupe_simhash:
-        mine = int(item.dedupe_simhash, 16)
+    if item.dedupe_bands and item.dedupe_signature:
+        mine = dedupe_keys.decode(item.dedupe_signature)
         for doc in await _lookup(kind, item, {"dedupe_bands": {"$in": item.dedupe_bands}}):
-            theirs = doc.get("dedupe_simhash")
+            theirs = doc.get("dedupe_signature")
             if not theirs:
                 continue
-            bits = dedupe_keys.hamming(mine, int(theirs, 16))
-            if bits <= TEXT_MAX_BITS:
-                add(doc, "text", round(1 - bits / 64, 3), f"near-identical text ({bits} bits)")
+            score = dedupe_keys.similarity(mine, dedupe_keys.decode(theirs))
+            if score >= TEXT_THRESHOLD:
+                add(doc, "text", round(score, 3), f"near-identical text ({score:.0%} alike)")
     return found
 
 

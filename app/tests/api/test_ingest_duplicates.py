@@ -213,3 +213,32 @@ async def test_dismissed_pairs_stay_dismissed(client, staff, partner, feeds) -> 
         "DUPLICATE_NOT_FOUND",
     )
     assert len(await items(client, staff, "opportunities")) == 2
+
+
+TEXT = (
+    "The programme supports small food processors in rural districts with equipment grants, "
+    "technical assistance on hygiene certification, bookkeeping training and introductions to "
+    "regional buyers, so that cooperatives can sell packaged products to supermarkets across "
+    "the region within two years of joining the cohort."
+)
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Calls</title>
+<item><title>Rural food processors call</title><guid>text-1</guid>
+<link>https://elsewhere.example.org/a</link><description>{text}</description></item>
+</channel></rss>"""
+
+
+async def test_near_identical_text(client, staff, partner, feeds) -> None:
+    org = await make_org(client, partner)
+    hand = await make_opportunity(
+        client, partner, org["id"], title="Cohort for food businesses",
+        description=f"<p>{TEXT.replace('two years', '24 months')}</p>", deadline="2099-02-02T00:00:00Z",
+    )  # fmt: skip
+    source = await make_source(
+        client, staff, org["id"], feeds.put("/text.rss", FEED.format(text=TEXT))
+    )
+    assert (await run_now(client, staff, source["id"]))["counts"]["duplicates"] == 1
+    [suggestion] = await _duplicates(client, staff)
+    assert suggestion["tier"] == "text"
+    assert hand["id"] in suggestion["item_ids"]
+    assert 0.75 <= suggestion["score"] < 1
+    assert "alike" in suggestion["reason"]
