@@ -297,3 +297,19 @@ async def test_hand_entered_items_are_untouched(client, staff, partner, feeds) -
     again = (await client.get(f"{API}/opportunities/{mine['id']}", headers=staff.headers)).json()
     assert again["version"] == mine["version"]
     assert again["title"] == "Hand entered"
+
+
+async def test_at_most_two_requests_at_once_per_host(client, staff, feeds) -> None:
+    org = await make_org(client, staff)
+    ids = []
+    for name in "abcde":
+        url = feeds.put(
+            f"/slow/{name}.rss", (fixture_server.FIXTURES / "grants-feed.rss").read_bytes()
+        )
+        ids.append((await make_source(client, staff, org["id"], url))["id"])
+    for source_id in ids:  # all queued before any runs
+        accepted = await client.post(f"{API}/admin/sources/{source_id}/run", headers=staff.headers)
+        assert accepted.status_code == 202
+    await run_now(client, staff, ids[0])
+    assert len([s for s in feeds.seen if s.path.startswith("/slow/")]) == 6
+    assert feeds.most_active == 2  # INGEST_PER_HOST_CONCURRENCY

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,9 @@ class FixtureServer:
     statuses: dict[str, int] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     huge_bytes_sent: int = 0
+    active: int = 0  # requests being answered now, and the most at once
+    most_active: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -77,6 +81,18 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             server.seen.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
+            with server.lock:
+                server.active += 1
+                server.most_active = max(server.most_active, server.active)
+            try:
+                self._answer(path)
+            finally:
+                with server.lock:
+                    server.active -= 1
+
+        def _answer(self, path: str) -> None:
+            if path.startswith("/slow/"):
+                time.sleep(0.3)
             if path == "/robots.txt":
                 return self._send(200, ROBOTS, {"Content-Type": "text/plain"})
             if path == "/redirect-metadata":
