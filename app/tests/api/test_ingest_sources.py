@@ -4,8 +4,16 @@ catalogue gets — pending review, provenance, sanitised, upserted by external i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
+from beanie import PydanticObjectId
+
+from app import email
+from app.models.base import utcnow
+from app.models.ingestion import Source
+from app.services.ingestion import runs
+from app.tasks.ingestion import sweep_sources
 
 from app.tests.errors import assert_error
 from app.tests.factories import make_opportunity, make_org
@@ -313,3 +321,31 @@ async def test_at_most_two_requests_at_once_per_host(client, staff, feeds) -> No
     await run_now(client, staff, ids[0])
     assert len([s for s in feeds.seen if s.path.startswith("/slow/")]) == 6
     assert feeds.most_active == 2  # INGEST_PER_HOST_CONCURRENCY
+
+
+async def test_due_sources_run_on_schedule_once_per_period(client, staff, feeds) -> None:
+    org = await make_org(client, staff)
+    source = await make_source(client, staff, org["id"], feeds.put_fixture("grants-feed.rss"))
+    paused = await make_source(
+        client, staff, org["id"], feeds.url("/grants-feed.rss"), enabled=False
+    )
+    due = utcnow() - timedelta(minutes=1)
+    await Source.get_motor_collection().update_many({}, {"$set": {"due_at": due}})
+    await sweep_sources()
+    await sweep_sources()  # nothing is due any more: no second run
+    await email.drain()
+    listed = (
+        await client.get(f"{API}/admin/sources/{source['id']}/runs", headers=staff.headers)
+    ).json()
+    [run] = listed["items"]
+    assert run["trigger"] == "schedule" and run["status"] == "succeeded"
+    assert run["counts"]["created"] == 3
+    fresh = (await client.get(f"{API}/admin/sources/{source['id']}", headers=staff.headers)).json()
+    assert fresh["last_run_id"] == run["id"] and fresh["next_run_at"] > run["created_at"]
+    quiet = await client.get(f"{API}/admin/sources/{paused['id']}/runs", headers=staff.headers)
+    assert quiet.json()["items"] == []
+    # a repeated period (a redelivered sweep) finds its run instead of making another
+    again = await runs.scheduled_run(PydanticObjectId(source["id"]), due.isoformat())
+    assert (
+        await runs.scheduled_run(PydanticObjectId(source["id"]), due.isoformat())
+    ).id == again.id
