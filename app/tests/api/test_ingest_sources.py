@@ -14,7 +14,6 @@ from app.models.base import utcnow
 from app.models.ingestion import Source
 from app.services.ingestion import runs
 from app.tasks.ingestion import sweep_sources
-
 from app.tests.errors import assert_error
 from app.tests.factories import make_opportunity, make_org
 from app.tests.ingest import server as fixture_server
@@ -338,10 +337,12 @@ async def test_due_sources_run_on_schedule_once_per_period(client, staff, feeds)
         await client.get(f"{API}/admin/sources/{source['id']}/runs", headers=staff.headers)
     ).json()
     [run] = listed["items"]
-    assert run["trigger"] == "schedule" and run["status"] == "succeeded"
+    assert run["trigger"] == "schedule"
+    assert run["status"] == "succeeded"
     assert run["counts"]["created"] == 3
     fresh = (await client.get(f"{API}/admin/sources/{source['id']}", headers=staff.headers)).json()
-    assert fresh["last_run_id"] == run["id"] and fresh["next_run_at"] > run["created_at"]
+    assert fresh["last_run_id"] == run["id"]
+    assert fresh["next_run_at"] > run["created_at"]
     quiet = await client.get(f"{API}/admin/sources/{paused['id']}/runs", headers=staff.headers)
     assert quiet.json()["items"] == []
     # a repeated period (a redelivered sweep) finds its run instead of making another
