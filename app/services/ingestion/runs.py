@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -46,7 +46,7 @@ WHOLE_DOCUMENT = frozenset({"feed", "ical", "jsonld"})  # parsed at once, in a t
 
 def actor(user_id: PydanticObjectId) -> Principal:
     """Runs act as the staff member who set the source up (audit entries name them)."""
-    far = datetime(9999, 1, 1).astimezone()
+    far = datetime(9999, 1, 1, tzinfo=UTC)
     return Principal(id=user_id, role=Role.staff, jti="ingestion", sid="ingestion", exp=far)
 
 
@@ -182,6 +182,9 @@ async def _run(
         return {"status": "succeeded", "missing": missing[:MAX_REPORTED_ENTRIES]}
     except (FetchRefused, SourceRefused) as exc:
         return {"status": "failed", "error": f"{exc.code}: {exc.message}"}
+    except Exception as exc:  # never leave a run "running": the next run tries again
+        log.exception("source_run_crashed", source_id=str(source.id), run_id=str(run.id))
+        return {"status": "failed", "error": f"INTERNAL_ERROR: {type(exc).__name__}"}
     finally:
         if fetched is not None:
             fetched.close()
