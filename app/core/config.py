@@ -129,7 +129,9 @@ class Settings(BaseSettings):
     ingest_per_host_concurrency: int = Field(default=2, ge=1, le=2)
     ingest_max_entries: int = Field(default=5000, ge=1, le=100_000)
     ingest_ical_horizon_days: int = Field(default=365, ge=1, le=3650)
-    # Freshness: links of published items are checked this often (a scheduled sweep).
+    # Freshness: links of published items are checked this often (a scheduled sweep). Unset:
+    # on with a real database, off on the embedded one (demo data, tests: no outside traffic).
+    link_check_enabled: bool | None = None
     link_check_interval_hours: int = Field(default=168, ge=1)
     # Bulk imports (POST /admin/imports): streamed, never loaded whole.
     import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
@@ -193,6 +195,12 @@ class Settings(BaseSettings):
     @property
     def embedded_database(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def link_checks(self) -> bool:
+        if self.link_check_enabled is None:
+            return not self.embedded_database
+        return self.link_check_enabled
 
 
 @lru_cache

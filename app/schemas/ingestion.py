@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from app.core.pagination import Page
 from app.models.ingestion import (
@@ -24,6 +24,7 @@ from app.schemas.event import EventQuery
 from app.schemas.opportunity import OpportunityQuery
 from app.schemas.query import PageQuery, QueryError
 from app.schemas.validators import CountryCode, CurrencyCode, Slug, SlugList, TimeZoneName, Url
+from app.utils.text import fold
 
 if TYPE_CHECKING:
     from app.models.catalogue import CatalogueItem
@@ -51,11 +52,17 @@ class SourceDefaultsSchema(InputModel):
     )
     format: Literal["in_person", "online", "hybrid"] | None = None
     country: CountryCode | None = None
-    category_map: dict[str, Slug] = Field(
+    category_map: dict[Annotated[str, Field(min_length=1, max_length=100)], Slug] = Field(
         default_factory=dict,
         max_length=200,
         description="External category (case-insensitive) → one of our tag slugs.",
     )
+
+    @field_validator("category_map")
+    @classmethod
+    def _folded_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        """Categories are matched accent- and case-insensitively."""
+        return {" ".join(fold(k).split()): v for k, v in value.items()}
 
 
 class SourceCreate(InputModel):

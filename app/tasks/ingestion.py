@@ -54,7 +54,9 @@ async def sweep_sources() -> None:
 @task("ingestion.check_links")
 async def check_links() -> None:
     """Freshness: a batch of published items whose link was not checked lately."""
-    await linkcheck.sweep(_settings())
+    settings = _settings()
+    if settings.link_checks:
+        await linkcheck.sweep(settings)
 
 
 every("ingestion.sources.each-minute", sweep_sources, cron="* * * * *")

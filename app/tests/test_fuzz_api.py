@@ -50,6 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "STORAGE_LOCAL_DIR": str(tmp_path_factory.mktemp("fuzz-media")),
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_ROUNDS": "1",
+        "LINK_CHECK_ENABLED": "false",  # fuzzed items' links must never be fetched
+        "INGEST_ALLOW_PRIVATE_NETWORKS": "false",
     }
     env.pop("MONGODB_URL", None)
     process = subprocess.Popen(  # noqa: S603 - our own app

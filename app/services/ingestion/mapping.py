@@ -68,7 +68,7 @@ def map_categories(
     tags: list[str] = []
     unmapped: list[str] = []
     for category in categories:
-        slug = defaults.category_map.get(fold(category).strip()) or slugify(category)
+        slug = defaults.category_map.get(" ".join(fold(category).split())) or slugify(category)
         if refs.has(ReferenceKind.tags, slug):
             tags.append(slug)
         else:

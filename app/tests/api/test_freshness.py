@@ -64,7 +64,7 @@ async def test_gone_links_are_shown_to_staff(client, staff, partner, settings, f
 class TestTheScheduledTask:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, object]:
-        return {**OVERRIDES, "link_check_interval_hours": 1}
+        return {**OVERRIDES, "link_check_interval_hours": 1, "link_check_enabled": True}
 
     async def test_the_scheduled_task_checks_links(
         self, app, client, staff, partner, feeds

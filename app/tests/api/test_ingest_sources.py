@@ -230,7 +230,12 @@ async def test_grants_gov_extract_is_streamed_and_mapped(client, staff, feeds) -
         org["id"],
         url,
         kind="grants_gov",
-        defaults={"type": "grant", "timezone": "America/New_York", "country": "US"},
+        defaults={
+            "type": "grant",
+            "timezone": "America/New_York",
+            "country": "US",
+            "category_map": {"AG": "funding"},
+        },
     )
     run = await run_now(client, staff, source["id"])
     assert run["status"] == "succeeded", run
@@ -249,6 +254,8 @@ async def test_grants_gov_extract_is_streamed_and_mapped(client, staff, feeds) -
     assert sbir["deadline"] == "2099-10-16T03:59:59Z"
     assert sbir["summary"] == "National Institute of Food and Agriculture · USDA-NIFA-SBIR-010245"
     assert sbir["eligibility"]["countries"] == ["US"]
+    assert sbir["tags"] == ["funding"]  # category AG, through the source's map
+    assert any(e["reason"] == "unmapped category 'CD'" for e in run["entries"])
     assert "<p>Phase I projects" in sbir["description"]
     rural = found["Rural Business Development Grants"]
     assert rural["rolling"] is True
