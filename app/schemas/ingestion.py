@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -65,6 +65,19 @@ class SourceDefaultsSchema(InputModel):
         return {" ".join(fold(k).split()): v for k, v in value.items()}
 
 
+class SourceDefaultsRead(BaseModel):
+    type: str | None
+    tags: list[str]
+    industries: list[str]
+    sdgs: list[str]
+    target_communities: list[str]
+    currency: str | None
+    timezone: str | None
+    format: str | None
+    country: str | None
+    category_map: dict[str, str]
+
+
 class SourceCreate(InputModel):
     name: str = Field(min_length=1, max_length=200)
     kind: SourceKind = Field(
@@ -100,7 +113,7 @@ class SourceRead(BaseModel):
     target: TargetKind
     url: str
     organisation_id: str
-    defaults: dict[str, Any]
+    defaults: SourceDefaultsRead
     interval_minutes: int
     enabled: bool
     next_run_at: datetime | None
@@ -119,7 +132,7 @@ class SourceRead(BaseModel):
             target=s.target,
             url=s.url,
             organisation_id=str(s.organisation_id),
-            defaults=s.defaults.model_dump(),
+            defaults=SourceDefaultsRead(**s.defaults.model_dump()),
             interval_minutes=s.interval_minutes,
             enabled=s.enabled,
             next_run_at=s.due_at if s.enabled else None,
