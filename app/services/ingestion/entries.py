@@ -164,8 +164,10 @@ async def _existing(
                 to.kind, to.who, str(item.id), changes, None, as_member=True
             )
         except ValidationFailed as exc:
+            await _seen(to, entry, {})  # still listed by the source: not "missing"
             raise refusal(exc) from exc
         except AppError as exc:
+            await _seen(to, entry, {})
             raise Refused([("", exc.message)]) from exc
         await to.kind.model.get_motor_collection().update_one(
             {"_id": item.id},
@@ -179,4 +181,13 @@ async def _seen(to: Target, entry: IngestedEntry, extra: dict[str, Any]) -> None
     await IngestedEntry.get_motor_collection().update_one(
         {"_id": entry.id},
         {"$set": {"last_run_id": to.run_id, "last_seen_at": to.fetched_at, **extra}},
+    )
+
+
+async def still_listed(to: Target, external_id: str) -> None:
+    """An entry the source still lists but that could not be used this time (its mapping
+    was refused): seen, so it is not reported missing."""
+    await IngestedEntry.get_motor_collection().update_one(
+        {"origin": to.origin, "external_id": external_id},
+        {"$set": {"last_run_id": to.run_id, "last_seen_at": to.fetched_at}},
     )

@@ -32,7 +32,7 @@ from app.models.user import Role
 from app.services.auth import Principal
 from app.services.catalogue import Viewer, viewer
 from app.services.ingestion import dedupe, mapping, parsers, sources
-from app.services.ingestion.entries import Target, upsert
+from app.services.ingestion.entries import Target, still_listed, upsert
 from app.services.ingestion.fetch import Fetched, Fetcher, FetchRefused
 from app.services.ingestion.merge import KINDS
 from app.services.ingestion.parsers import Entry, ParseContext, SourceRefused
@@ -232,6 +232,7 @@ async def _ingest(
 
 async def _one(to: Target, source: Source, entry: Entry, report: Report) -> None:
     if entry.problem:
+        await still_listed(to, entry.external_id)
         report.add(entry, "skipped", reason=entry.problem)
         return
     try:
@@ -239,6 +240,7 @@ async def _one(to: Target, source: Source, entry: Entry, report: Report) -> None
         data = mapping.validate_body(source.target, body)
         result = await upsert(to, entry.external_id, data, entry.url)
     except mapping.Refused as exc:
+        await still_listed(to, entry.external_id)
         report.add(entry, "skipped", reason=str(exc)[:1000])
         return
     except Exception as exc:
