@@ -265,7 +265,8 @@ class Fetcher:
             raise FetchRefused("ROBOTS_DISALLOWED", f"robots.txt of {origin} disallows {url.path}")
 
     async def _load_robots(self, origin: str) -> Protego | None:
-        """RFC 9309: a 4xx means no rules (allowed); a 5xx or no answer means disallowed."""
+        """RFC 9309: a 4xx means no rules (allowed); a 5xx means disallowed; no answer at
+        all is that failure's own refusal (DNS_ERROR, TIMEOUT…), so nothing is fetched."""
         try:
             async with aclosing(self._follow(f"{origin}/robots.txt", {}, robots=False)) as hops:
                 async for _, response in hops:
@@ -281,11 +282,9 @@ class Fetcher:
                     body.close()
                     return Protego.parse(text)
         except FetchRefused as exc:
-            if exc.code == "BLOCKED_ADDRESS":
-                raise
             if exc.code == "TOO_LARGE":
                 return Protego.parse("")
-            return None
+            raise  # the site is unreachable (or refused): say why, fetch nothing
         return None  # pragma: no cover
 
     async def probe(self, url: str) -> tuple[int | None, str | None]:

@@ -147,3 +147,19 @@ async def test_names_are_resolved_and_checked() -> None:
         await resolve("no-such-host.invalid", 80, allow_private=False)
     assert missing.value.code == "DNS_ERROR"
     assert await resolve("[::1]", 80, allow_private=True) == "::1"
+
+
+async def test_an_unknown_host_is_a_dns_error(client, staff, feeds) -> None:
+    org = await make_org(client, staff)
+    source = await make_source(client, staff, org["id"], "http://no-such-host.invalid/feed.rss")
+    run = await run_now(client, staff, source["id"])
+    assert run["status"] == "failed"
+    assert run["error"].startswith("DNS_ERROR")
+
+
+async def test_robots_txt_that_fails_means_disallowed(client, staff, feeds) -> None:
+    feeds.statuses["/robots.txt"] = 503
+    feeds.put_fixture("grants-feed.rss")
+    run = await _failed(client, staff, feeds, "/grants-feed.rss")
+    assert run["error"].startswith("ROBOTS_UNAVAILABLE")
+    assert feeds.requests_to("/grants-feed.rss") == []

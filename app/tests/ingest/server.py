@@ -93,6 +93,8 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self, path: str) -> None:
             if path.startswith("/slow/"):
                 time.sleep(0.3)
+            if path in server.statuses:
+                return self._send(server.statuses[path])
             if path == "/robots.txt":
                 return self._send(200, ROBOTS, {"Content-Type": "text/plain"})
             if path == "/redirect-metadata":
@@ -103,8 +105,6 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(302, headers={"Location": "/redirect-loop"})
             if path == "/huge.rss":
                 return self._huge()
-            if path in server.statuses:
-                return self._send(server.statuses[path])
             body = server.files.get(path)
             if body is None:
                 return self._send(404, b"not found")
