@@ -43,10 +43,12 @@ OWN: dict[str, list[str]] = {
         "going_count",
     ],
 }  # fmt: skip
-# Columns an import ignores (they describe the exported item, not a create body).
+# Columns an import ignores: they describe the exported item, not a create body (and an
+# imported item gets a slug of its own, so importing an export never collides on it).
 EXPORT_ONLY = frozenset(
     {
         "id",
+        "slug",
         "status",
         "organisation_name",
         "created_at",

@@ -184,8 +184,11 @@ async def test_an_export_imports_back(client, staff, partner) -> None:
     assert rows[0]["venue.city"] == "Nairobi"
     assert rows[0]["id"] == event["id"]
     report = await client.post(
-        f"{API}/admin/imports", headers=staff.headers, params={"kind": "events"},
+        f"{API}/admin/imports", headers=staff.headers, params={"kind": "events", "dry_run": "false"},
         files={"file": ("events.csv", exported.content, "text/csv")},
     )  # fmt: skip
     body = report.json()
-    assert (body["valid"], body["invalid"]) == (1, 0), body["problems"]
+    assert (body["created"], body["invalid"]) == (1, 0), body["problems"]
+    copies = await items(client, staff, "events")
+    assert [(c["title"], c["start_at"]) for c in copies] == [("Round trip", event["start_at"])]
+    assert copies[0]["slug"] != event["slug"]
