@@ -4,6 +4,7 @@ is safe to repeat; dismiss is final."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -242,3 +243,35 @@ async def test_near_identical_text(client, staff, partner, feeds) -> None:
     assert hand["id"] in suggestion["item_ids"]
     assert 0.75 <= suggestion["score"] < 1
     assert "alike" in suggestion["reason"]
+
+
+async def test_concurrent_merges_land_once(client, staff, partner, make_user, feeds) -> None:
+    org = await make_org(client, partner)
+    hand = await make_opportunity(
+        client, partner, org["id"], title="SBIR (hand entered)", publish_as=staff,
+        application_url="https://www.nifa.usda.gov/grants/programs/sbir-sttr",
+    )  # fmt: skip
+    source = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS
+    )
+    await run_now(client, staff, source["id"])
+    [suggestion] = await _duplicates(client, staff)
+    ingested = next(i for i in suggestion["item_ids"] if i != hand["id"])
+    await client.post(f"{API}/opportunities/{ingested}/approve", headers=staff.headers)
+    savers = [await make_user() for _ in range(3)]
+    for who in savers:
+        await client.put(f"{API}/opportunities/{ingested}/save", headers=who.headers)
+    url = f"{API}/admin/duplicates/{suggestion['id']}/merge"
+    answers = await asyncio.gather(
+        *[client.post(url, headers=staff.headers, json={"keep": hand["id"]}) for _ in range(3)],
+        client.post(url, headers=staff.headers, json={"keep": ingested}),
+    )
+    # whichever choice claimed the suggestion first wins; the other is refused, never both
+    landed = {a.json()["kept_id"] for a in answers if a.status_code == 200}
+    refused = [a for a in answers if a.status_code != 200]
+    assert len(landed) == 1, [a.text for a in answers]
+    assert refused
+    assert all(a.json()["error"]["code"] == "DUPLICATE_MERGE_CONFLICT" for a in refused)
+    [winner] = landed
+    kept = (await client.get(f"{API}/opportunities/{winner}", headers=staff.headers)).json()
+    assert kept["saves"] == 3  # moved once, however many merges ran
