@@ -98,10 +98,12 @@ async def prepare(
     *,
     refs: reference.ActiveSlugs | None = None,
     organisation: Organisation | None = None,
+    sanitise: bool = True,
 ) -> dict[str, Any]:
     """A create body's fields as they will be stored: the rule function, staff-only fields,
     the organisation (the caller's right to create there), references, sanitised HTML.
-    Raises the API's own errors. Bulk paths pass the organisation and `refs` they loaded."""
+    Raises the API's own errors. Bulk paths pass the organisation and `refs` they loaded;
+    a dry run, which only judges, may skip sanitising (it never refuses anything)."""
     data = {**data, **kind.rules(None, data)}
     check_staff_only(kind, who, data, None)
     organisation_id = data.pop("organisation_id")
@@ -109,7 +111,8 @@ async def prepare(
         organisation = await _organisation_for_create(who, organisation_id)
     else:
         who.require(Action.item_create, organisation.id)
-    data = _sanitised(await check_references(kind, data, refs))
+    data = await check_references(kind, data, refs)
+    data = _sanitised(data) if sanitise else data
     data.setdefault("description", "")
     return {**data, **organisation_fields(organisation)}
 

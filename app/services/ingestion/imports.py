@@ -119,7 +119,7 @@ async def _row(
         if query.dry_run:
             organisation = await to.organisation(str(data["organisation_id"]))
             await catalogue_edit.prepare(
-                to.kind, to.who, data, refs=to.refs, organisation=organisation
+                to.kind, to.who, data, refs=to.refs, organisation=organisation, sanitise=False
             )
             tally.valid += 1
             return
