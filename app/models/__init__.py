@@ -4,6 +4,7 @@ from beanie import Document
 
 from app.models.audit import AuditEntry
 from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedToken
+from app.models.dismissal import Dismissal
 from app.models.email import OutboxEmail
 from app.models.event import Event
 from app.models.ingestion import DuplicateSuggestion, IngestedEntry, Source, SourceRun
@@ -36,6 +37,7 @@ DOCUMENT_MODELS: list[type[Document]] = [
     OpportunityInteraction,
     OpportunityView,
     Rsvp,
+    Dismissal,
     Media,
     TaskEffect,
     Source,
@@ -49,6 +51,7 @@ __all__ = [
     "AdminRoster",
     "AuditEntry",
     "AuthSession",
+    "Dismissal",
     "DuplicateSuggestion",
     "Event",
     "IngestedEntry",

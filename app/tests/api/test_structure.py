@@ -35,6 +35,7 @@ LISTS = {
     "/api/v1/me/opportunities",
     "/api/v1/me/events",
     "/api/v1/me/invitations",
+    "/api/v1/me/dismissed",
     "/api/v1/admin/users",
     "/api/v1/admin/audit",
     "/api/v1/admin/moderation",

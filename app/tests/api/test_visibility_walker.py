@@ -61,6 +61,7 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/opportunities": "me",
     "/api/v1/me/events": "me",
     "/api/v1/me/invitations": "account",
+    "/api/v1/me/dismissed": "account",  # ids and reasons only, no item content
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
