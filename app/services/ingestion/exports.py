@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.core.pagination import PageParams, paginate
-from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem
 from app.schemas.catalogue import CatalogueQuery
 from app.services.auth import Principal
@@ -155,5 +154,5 @@ async def export(
     """(file name, the rows to stream). The filters are checked before anything streams."""
     where = await filters(kind, await viewer(who), query)
     plural = "opportunities" if kind.entity == "opportunity" else f"{kind.entity}s"
-    name = f"{plural}-{utcnow().strftime('%Y%m%dT%H%M%SZ')}.{fmt}"
+    name = f"{plural}.{fmt}"  # the same for HEAD and GET (no timestamp)
     return name, stream(kind, query, where, fmt)
