@@ -101,7 +101,7 @@ async def post(
     response = await client.post(
         "/api/v1/admin/imports",
         headers=headers,
-        params={"kind": "opportunities", "dry_run": str(dry_run).lower()},
+        params={"kind": "opportunity", "dry_run": str(dry_run).lower()},
         files={"file": ("bench.csv", content, "text/csv")},
     )
     elapsed = time.perf_counter() - started

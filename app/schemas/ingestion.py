@@ -283,7 +283,7 @@ class MergeRequest(InputModel):
     )
 
 
-ImportKind = Literal["opportunities", "events"]
+ImportKind = Literal["opportunity", "event"]  # as everywhere else (saved searches, sources…)
 ImportFormat = Literal["csv", "jsonl"]
 
 

@@ -33,7 +33,6 @@ from app.services.ingestion.mapping import Refused, refusal, validate_body
 from app.services.ingestion.merge import KINDS
 from app.services.reference import ActiveSlugs
 
-TARGET = {"opportunities": "opportunity", "events": "event"}
 SUFFIXES: dict[str, ImportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -72,11 +71,11 @@ async def run_import(
 ) -> ImportReport:
     started = time.monotonic()
     fmt = file_format(query, filename)
-    target = TARGET[query.kind]
-    kind = KINDS[target]  # type: ignore[index]
+    target = query.kind
+    kind = KINDS[target]
     to = Target(
         kind=kind,
-        target=target,  # type: ignore[arg-type]
+        target=target,
         who=await viewer(who),
         origin=f"import:{target}",
         refs=await ActiveSlugs.load(),

@@ -38,7 +38,7 @@ async def _import(client, who, content: bytes, name: str = "rows.csv", **params)
     return await client.post(
         f"{API}/admin/imports",
         headers=who.headers,
-        params={"kind": "opportunities", **params},
+        params={"kind": "opportunity", **params},
         files={"file": (name, content, "text/csv")},
     )
 
@@ -96,7 +96,7 @@ async def test_json_lines_and_refusals(client, staff) -> None:
     response = await client.post(
         f"{API}/admin/imports",
         headers=staff.headers,
-        params={"kind": "events", "dry_run": "false"},
+        params={"kind": "event", "dry_run": "false"},
         files={"file": ("events.jsonl", content.encode(), "application/x-ndjson")},
     )
     report = response.json()
@@ -106,12 +106,12 @@ async def test_json_lines_and_refusals(client, staff) -> None:
     assert errors[4]["error"].startswith("not JSON")
     assert errors[5]["error"] == "each line must be a JSON object"
     unknown = await client.post(
-        f"{API}/admin/imports", headers=staff.headers, params={"kind": "events"},
+        f"{API}/admin/imports", headers=staff.headers, params={"kind": "event"},
         files={"file": ("events.txt", b"x", "text/plain")},
     )  # fmt: skip
     assert_error(unknown, 422, "IMPORT_FORMAT_UNKNOWN")
     missing = await client.post(
-        f"{API}/admin/imports", headers=staff.headers, params={"kind": "events"},
+        f"{API}/admin/imports", headers=staff.headers, params={"kind": "event"},
         files={"other": ("x.csv", b"x", "text/csv")},
     )  # fmt: skip
     assert_error(missing, 422, "INVALID_MULTIPART")
@@ -184,7 +184,7 @@ async def test_an_export_imports_back(client, staff, partner) -> None:
     assert rows[0]["venue.city"] == "Nairobi"
     assert rows[0]["id"] == event["id"]
     report = await client.post(
-        f"{API}/admin/imports", headers=staff.headers, params={"kind": "events", "dry_run": "false"},
+        f"{API}/admin/imports", headers=staff.headers, params={"kind": "event", "dry_run": "false"},
         files={"file": ("events.csv", exported.content, "text/csv")},
     )  # fmt: skip
     body = report.json()
