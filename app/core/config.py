@@ -120,6 +120,28 @@ class Settings(BaseSettings):
     # A stream ends after this long; the client reconnects with Last-Event-ID (proxies and
     # load balancers recycle long responses anyway).
     notification_stream_max_seconds: float = Field(default=600.0, gt=0, le=86400)
+    # Ingestion (app/services/ingestion): polite, bounded, SSRF-guarded fetching of sources.
+    # Loopback, private and unique-local addresses are refused unless this is true (tests and
+    # local development only: production refuses to start with it); link-local and cloud
+    # metadata addresses are refused always.
+    ingest_allow_private_networks: bool = False
+    ingest_user_agent: str = Field(
+        default="RunWeiIngest/1.0 (+https://runwei.example/bot; ingest@runwei.example)",
+        min_length=8,
+        max_length=200,
+    )
+    ingest_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    ingest_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    ingest_max_redirects: int = Field(default=5, ge=0, le=10)
+    ingest_per_host_concurrency: int = Field(default=2, ge=1, le=2)
+    ingest_max_entries: int = Field(default=5000, ge=1, le=100_000)
+    ingest_ical_horizon_days: int = Field(default=365, ge=1, le=3650)
+    # Freshness: links of published items are checked this often (a scheduled sweep). Unset:
+    # on with a real database, off on the embedded one (demo data, tests: no outside traffic).
+    link_check_enabled: bool | None = None
+    link_check_interval_hours: int = Field(default=168, ge=1)
+    # Bulk imports (POST /admin/imports): streamed, never loaded whole.
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
 
     # Bootstrap
     first_admin_email: str | None = None
@@ -199,6 +221,10 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY must be at least 32 bytes in production")
             if self.mongodb_url is None:
                 raise ValueError("MONGODB_URL is required in production (no in-memory database)")
+            if self.ingest_allow_private_networks:
+                raise ValueError(
+                    "INGEST_ALLOW_PRIVATE_NETWORKS=true is refused in production (SSRF guard)"
+                )
         return self
 
     @property
@@ -208,6 +234,12 @@ class Settings(BaseSettings):
     @property
     def embedded_database(self) -> bool:
         return self.mongodb_url is None
+
+    @property
+    def link_checks(self) -> bool:
+        if self.link_check_enabled is None:
+            return not self.embedded_database
+        return self.link_check_enabled
 
 
 @lru_cache

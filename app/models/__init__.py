@@ -8,6 +8,7 @@ from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedTok
 from app.models.dismissal import Dismissal
 from app.models.email import OutboxEmail
 from app.models.event import Event
+from app.models.ingestion import DuplicateSuggestion, IngestedEntry, Source, SourceRun
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
 from app.models.invitation import Invitation, InvitationQuota
 from app.models.media import Media
@@ -61,6 +62,10 @@ DOCUMENT_MODELS: list[type[Document]] = [
     SavedSearchVersion,
     Reminder,
     Announcement,
+    Source,
+    SourceRun,
+    IngestedEntry,
+    DuplicateSuggestion,
     RecommendationCache,
     CatalogueGeneration,
     TextEmbedding,
@@ -76,7 +81,9 @@ __all__ = [
     "DigestRecord",
     "DigestSchedule",
     "Dismissal",
+    "DuplicateSuggestion",
     "Event",
+    "IngestedEntry",
     "Invitation",
     "InvitationQuota",
     "LoginThrottle",
@@ -101,6 +108,8 @@ __all__ = [
     "SavedSearchCount",
     "SavedSearchMatch",
     "SavedSearchVersion",
+    "Source",
+    "SourceRun",
     "TaskEffect",
     "TextEmbedding",
     "User",

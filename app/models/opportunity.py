@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
-from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
+from app.models.catalogue import INGESTION_INDEXES, REVISION_QUEUE_INDEX, CatalogueItem
 from app.models.profile import BusinessStage, RevenueBand
 
 # Rolling opportunities sort after every dated one.
@@ -66,4 +66,5 @@ class Opportunity(CatalogueItem):
             IndexModel([("status", 1), ("search_tokens", 1)], name="status_search"),
             IndexModel([("status", 1), ("featured", 1), ("deadline_sort", 1)], name="status_featured"),
             IndexModel([("status", 1), ("amount_max", 1)], name="status_amount"),
+            *INGESTION_INDEXES,
         ]  # fmt: skip

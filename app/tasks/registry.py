@@ -25,6 +25,7 @@ TASK_MODULES = (
     "app.tasks.email",
     "app.tasks.notifications",
     "app.tasks.alerts",
+    "app.tasks.ingestion",
     "app.tasks.recommendations",
 )
 

@@ -25,10 +25,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.v1.endpoints import (
     admin_announcements,
     admin_audit,
+    admin_duplicates,
     admin_email_templates,
+    admin_exports,
+    admin_imports,
     admin_moderation,
     admin_partners,
     admin_reference,
+    admin_sources,
     admin_users,
     auth,
     events,
@@ -83,6 +87,10 @@ ADMIN_MODULES: tuple[ModuleType, ...] = (
     admin_partners,
     admin_announcements,
     admin_email_templates,
+    admin_sources,
+    admin_duplicates,
+    admin_imports,
+    admin_exports,
 )
 
 

@@ -100,6 +100,10 @@ class CatalogueKind(Generic[T]):
     region_field: str
     media_owner: MediaOwnerKind  # covers attach to items of this kind
     text_fields: tuple[str, ...] = ("title", "description")
+    # Duplicate detection and the freshness check: the item's own link (besides the page it
+    # was ingested from) and the date that, with the title, identifies it.
+    link_field: str | None = None
+    date_field: str | None = None
     # Reference lists inside nested fields (e.g. eligibility.industries), checked like tags.
     nested_references: tuple[tuple[str, str, ReferenceKind], ...] = ()
     # (collection model, field holding this item's id): removed with the item on purge

@@ -104,6 +104,8 @@ KIND: CatalogueKind[Opportunity] = CatalogueKind(
     region_field="eligibility.regions",
     media_owner=MediaOwnerKind.opportunity,
     text_fields=("title", "summary", "description"),
+    link_field="application_url",
+    date_field="deadline",
     nested_references=(
         ("eligibility", "industries", ReferenceKind.industries),
         ("eligibility", "target_communities", ReferenceKind.target_communities),

@@ -165,7 +165,21 @@ async def world(app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken) -
         json={"name": "All events", "kind": "event", "query": {}},
     )
     assert saved.status_code == 201, saved.text
+    source = await client.post(
+        f"{API}/admin/sources",
+        headers=admin.headers,
+        json={
+            "name": "A feed",
+            "kind": "feed",
+            "target": "opportunity",
+            "url": "https://feeds.example.org/grants.xml",
+            "organisation_id": org["id"],
+            "enabled": False,
+        },
+    )
+    assert source.status_code == 201, source.text
     values = {
+        "source_id": source.json()["id"],
         "event_id": event["id"],
         "opportunity_id": opportunity["id"],
         "organisation_id": org["id"],
@@ -180,6 +194,10 @@ async def world(app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken) -
         routes.append(ListRoute(concrete, query_fields(model), datetime_fields(model)))
     cursors: list[str] = []
     for route in routes:
+        if route.path.endswith((".csv", ".jsonl")):  # exports stream every match: no paging
+            export = await client.get(route.path, headers=admin.headers)
+            assert export.status_code == 200, (route.path, export.text)
+            continue
         page = await client.get(f"{route.path}?limit=1", headers=admin.headers)
         assert page.status_code == 200, (route.path, page.text)
         if page.json().get("next_cursor"):
@@ -257,7 +275,8 @@ async def test_cursors_from_elsewhere_and_at_the_edges(
 ) -> None:
     """A real cursor of another list or sort, or one carrying an edge date-time, on any
     list: a page or 422 INVALID_CURSOR, never a 5xx."""
-    route = data.draw(st.sampled_from(world.routes), label="list")
+    pageable = [r for r in world.routes if not r.path.endswith((".csv", ".jsonl"))]
+    route = data.draw(st.sampled_from(pageable), label="list")
     real = st.sampled_from(world.cursors)
     sort = st.sampled_from(["updated", "newest", "deadline", "start", "queue", "-at", "name"])
     edge = st.builds(

@@ -101,6 +101,15 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/announcements/{announcement_id}": "admin",
     "/api/v1/admin/email-templates/{name}/preview": "admin",  # sample values only
     "/api/v1/unsubscribe": "public",  # a signed token's scope, no item content
+    "/api/v1/admin/sources": "admin",
+    "/api/v1/admin/sources/{source_id}": "admin",
+    "/api/v1/admin/sources/{source_id}/runs": "admin",
+    "/api/v1/admin/sources/{source_id}/runs/{run_id}": "admin",
+    "/api/v1/admin/duplicates": "admin",
+    "/api/v1/admin/exports/opportunities.csv": "admin",
+    "/api/v1/admin/exports/opportunities.jsonl": "admin",
+    "/api/v1/admin/exports/events.csv": "admin",
+    "/api/v1/admin/exports/events.jsonl": "admin",
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -288,6 +297,8 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "search_id": [search.json()["id"], UNKNOWN_ID],
         "announcement_id": [UNKNOWN_ID],
         "name": ["digest"],
+        "source_id": [UNKNOWN_ID],
+        "run_id": [UNKNOWN_ID],
     }
     return world
 
@@ -342,7 +353,9 @@ QUERY_VARIANTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
     "/api/v1/events/{event_id}/similar": lambda w: [{"limit": 100}],
     "/api/v1/opportunities": lambda w: list_variants("opportunities", w),
     "/api/v1/events": lambda w: list_variants("events", w),
-    "/api/v1/admin/moderation": lambda w: [{}, {"moderation": "revision"}],
+    "/api/v1/admin/moderation": lambda w: [{}, {"moderation": "revision"}, {"moderation": "link"}],
+    "/api/v1/admin/exports/opportunities.csv": lambda w: [{}, {"status": "draft"}],
+    "/api/v1/admin/exports/events.jsonl": lambda w: [{}, {"status": "draft"}],
     "/api/v1/organisations": lambda w: [{}, {"q": "owning"}],
     "/api/v1/profiles": lambda w: [{}],
 }
