@@ -175,3 +175,16 @@ async def read_upload(
 def _discard(state: _State) -> None:
     if state.upload is not None:
         state.upload.file.close()
+
+
+async def read_one_file(request: Request, limit: int) -> Upload:
+    """A multipart body whose `file` is all that is needed (imports): 422 FILE_REQUIRED
+    without one. The caller closes `upload.file`."""
+    _, upload = await read_upload(request, file_field="file", limit_for=lambda _: limit)
+    if upload is None:
+        raise ValidationFailed(
+            "The file is missing.",
+            code="FILE_REQUIRED",
+            details=[{"loc": ["body", "file"], "msg": "required"}],
+        )
+    return upload

@@ -124,6 +124,28 @@ class Settings(BaseSettings):
     # A stream ends after this long; the client reconnects with Last-Event-ID (proxies and
     # load balancers recycle long responses anyway).
     notification_stream_max_seconds: float = Field(default=600.0, gt=0, le=86400)
+    # Ingestion (app/services/ingestion): polite, bounded, SSRF-guarded fetching of sources.
+    # Loopback, private and unique-local addresses are refused unless this is true (tests and
+    # local development only: production refuses to start with it); link-local and cloud
+    # metadata addresses are refused always.
+    ingest_allow_private_networks: bool = False
+    ingest_user_agent: str = Field(
+        default="RunWeiIngest/1.0 (+https://runwei.example/bot; ingest@runwei.example)",
+        min_length=8,
+        max_length=200,
+    )
+    ingest_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    ingest_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    ingest_max_redirects: int = Field(default=5, ge=0, le=10)
+    ingest_per_host_concurrency: int = Field(default=2, ge=1, le=2)
+    ingest_max_entries: int = Field(default=5000, ge=1, le=100_000)
+    ingest_ical_horizon_days: int = Field(default=365, ge=1, le=3650)
+    # Freshness: links of published items are checked this often (a scheduled sweep). Unset:
+    # on with a real database, off on the embedded one (demo data, tests: no outside traffic).
+    link_check_enabled: bool | None = None
+    link_check_interval_hours: int = Field(default=168, ge=1)
+    # Bulk imports (POST /admin/imports): streamed, never loaded whole.
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
 
     # Bootstrap
     first_admin_email: str | None = None
@@ -148,6 +170,31 @@ class Settings(BaseSettings):
     media_processing_workers: int = Field(default=2, ge=1, le=64)
     media_processing_queue: int = Field(default=32, ge=0)
     media_processing_wait_seconds: float = Field(default=20.0, gt=0, le=300)
+
+    # Recommendations (app/services/recommendations): scoring runs in its own thread pool.
+    recommendation_text_provider: Literal["lexical", "azure_openai"] = "lexical"
+    recommendation_workers: int = Field(default=2, ge=1, le=64)
+    recommendation_queue: int = Field(default=64, ge=0)
+    recommendation_wait_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A cached ranking is recomputed after this long even if nothing it depends on changed
+    # (freshness, deadlines and popularity move with time).
+    recommendation_cache_seconds: int = Field(default=3600, ge=0)
+    # Each process checks its in-memory index against the database this often besides the
+    # change counter (catches writes no signal announced), and re-fits it from scratch.
+    recommendation_index_refresh_seconds: float = Field(default=60.0, ge=0)
+    recommendation_index_rebuild_seconds: float = Field(default=3600.0, ge=1)
+    # Saves, applications and RSVPs of everyone (co-interaction, popularity) are reloaded
+    # this often.
+    recommendation_signals_seconds: float = Field(default=300.0, ge=0)
+    # When an item changes, the worker re-ranks for the users active in the last N days
+    # (at most this many, most recent first); others are re-ranked when they next ask.
+    recommendation_active_days: int = Field(default=14, ge=1, le=365)
+    recommendation_refresh_batch: int = Field(default=500, ge=0, le=100_000)
+    recommendation_embedding_dimensions: int | None = Field(default=256, ge=1, le=3072)
+    azure_openai_endpoint: str | None = None
+    azure_openai_embedding_deployment: str | None = None
+    azure_openai_api_key: SecretStr | None = None  # unset: managed identity (azure-identity)
+    azure_openai_api_version: str = "2024-10-21"
 
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
@@ -179,6 +226,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
+        if self.recommendation_text_provider == "azure_openai" and not (
+            self.azure_openai_endpoint and self.azure_openai_embedding_deployment
+        ):
+            raise ValueError(
+                "RECOMMENDATION_TEXT_PROVIDER=azure_openai needs AZURE_OPENAI_ENDPOINT and "
+                "AZURE_OPENAI_EMBEDDING_DEPLOYMENT"
+            )
         if "*" in self.cors_origins and self.cors_allow_credentials:
             raise ValueError("CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true")
         if self.environment is Environment.production:
@@ -191,6 +245,10 @@ class Settings(BaseSettings):
                 raise ValueError("MONGODB_URL is required in production (no in-memory database)")
             if not self.public_base_url.startswith("https://"):
                 raise ValueError("PUBLIC_BASE_URL must be https:// in production")
+            if self.ingest_allow_private_networks:
+                raise ValueError(
+                    "INGEST_ALLOW_PRIVATE_NETWORKS=true is refused in production (SSRF guard)"
+                )
         return self
 
     @property
@@ -205,6 +263,12 @@ class Settings(BaseSettings):
     def dev_endpoints(self) -> bool:
         """`/api/v1/dev/*` (the outbox): on the embedded default only, never in production."""
         return self.embedded_database and not self.is_production
+
+    @property
+    def link_checks(self) -> bool:
+        if self.link_check_enabled is None:
+            return not self.embedded_database
+        return self.link_check_enabled
 
 
 @lru_cache

@@ -8,6 +8,7 @@ from app.models.auth import AuthSession, LoginThrottle, OneTimeToken, RevokedTok
 from app.models.dismissal import Dismissal
 from app.models.email import OutboxEmail
 from app.models.event import Event
+from app.models.ingestion import DuplicateSuggestion, IngestedEntry, Source, SourceRun
 from app.models.interaction import OpportunityInteraction, OpportunityView, Rsvp
 from app.models.invitation import Invitation, InvitationQuota
 from app.models.media import Media
@@ -16,6 +17,7 @@ from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
+from app.models.recommendation import CatalogueGeneration, RecommendationCache, TextEmbedding
 from app.models.reference import ReferenceItem
 from app.models.reminder import Reminder
 from app.models.saved_search import (
@@ -60,6 +62,13 @@ DOCUMENT_MODELS: list[type[Document]] = [
     SavedSearchVersion,
     Reminder,
     Announcement,
+    Source,
+    SourceRun,
+    IngestedEntry,
+    DuplicateSuggestion,
+    RecommendationCache,
+    CatalogueGeneration,
+    TextEmbedding,
 ]
 
 __all__ = [
@@ -68,10 +77,13 @@ __all__ = [
     "Announcement",
     "AuditEntry",
     "AuthSession",
+    "CatalogueGeneration",
     "DigestRecord",
     "DigestSchedule",
     "Dismissal",
+    "DuplicateSuggestion",
     "Event",
+    "IngestedEntry",
     "Invitation",
     "InvitationQuota",
     "LoginThrottle",
@@ -86,6 +98,7 @@ __all__ = [
     "OutboxEmail",
     "Partnership",
     "Profile",
+    "RecommendationCache",
     "ReferenceItem",
     "Reminder",
     "RevokedToken",
@@ -95,6 +108,9 @@ __all__ = [
     "SavedSearchCount",
     "SavedSearchMatch",
     "SavedSearchVersion",
+    "Source",
+    "SourceRun",
     "TaskEffect",
+    "TextEmbedding",
     "User",
 ]

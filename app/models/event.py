@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel
 from pymongo import IndexModel
 
-from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
+from app.models.catalogue import INGESTION_INDEXES, REVISION_QUEUE_INDEX, CatalogueItem
 
 
 class EventFormat(StrEnum):
@@ -62,4 +62,5 @@ class Event(CatalogueItem):
             IndexModel([("status", 1), ("target_communities", 1), ("start_at", 1)], name="status_communities"),
             IndexModel([("status", 1), ("search_tokens", 1)], name="status_search"),
             IndexModel([("status", 1), ("format", 1), ("start_at", 1)], name="status_format"),
+            *INGESTION_INDEXES,
         ]  # fmt: skip

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
-from app.models.catalogue import REVISION_QUEUE_INDEX, CatalogueItem
-from app.models.profile import BusinessStage
+from app.models.catalogue import INGESTION_INDEXES, REVISION_QUEUE_INDEX, CatalogueItem
+from app.models.profile import BusinessStage, RevenueBand
 
 # Rolling opportunities sort after every dated one.
 ROLLING_SORT_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -22,6 +22,9 @@ class Eligibility(BaseModel):
     target_communities: list[str] = Field(default_factory=list)
     min_years_in_business: int | None = None
     max_years_in_business: int | None = None
+    min_team_size: int | None = None
+    max_team_size: int | None = None
+    revenue_bands: list[RevenueBand] = Field(default_factory=list)
     criteria: str | None = None
 
 
@@ -63,4 +66,5 @@ class Opportunity(CatalogueItem):
             IndexModel([("status", 1), ("search_tokens", 1)], name="status_search"),
             IndexModel([("status", 1), ("featured", 1), ("deadline_sort", 1)], name="status_featured"),
             IndexModel([("status", 1), ("amount_max", 1)], name="status_amount"),
+            *INGESTION_INDEXES,
         ]  # fmt: skip

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from app.core.pagination import Page
 from app.models.audit import AuditEntry
 from app.models.catalogue import ItemStatus
+from app.models.provenance import LinkCheck, Provenance
 from app.schemas.catalogue import RevisionRead
 from app.schemas.query import PageQuery, QueryError
 from app.schemas.validators import UtcDatetime
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from app.services.moderation import QueueEntry
 
 ModerationKind = Literal["opportunity", "event"]
-ModerationStage = Literal["review", "revision"]
+ModerationStage = Literal["review", "revision", "link"]
 
 
 class AuditRead(BaseModel):
@@ -79,7 +80,8 @@ class ModerationItem(BaseModel):
     kind: ModerationKind
     moderation: ModerationStage = Field(
         description="`review`: a new item to approve or reject (`/{id}/approve`, `/reject`); "
-        "`revision`: an edit to approved content (`/{id}/revision/approve`, `/reject`)."
+        "`revision`: an edit to approved content (`/{id}/revision/approve`, `/reject`); "
+        "`link`: a published item whose link is gone (the scheduled link check)."
     )
     id: str
     title: str = Field(description="The live title (a revision may propose another).")
@@ -89,6 +91,12 @@ class ModerationItem(BaseModel):
     submitted_at: datetime
     revision: RevisionRead | None = Field(
         default=None, description="For `revision`: the field-level diff, live vs proposed."
+    )
+    link_check: LinkCheck | None = Field(
+        default=None, description="For `link`: the link that is gone and what it answered."
+    )
+    provenance: Provenance | None = Field(
+        default=None, description="Ingested or imported items: where they came from."
     )
 
     @classmethod
@@ -103,6 +111,8 @@ class ModerationItem(BaseModel):
             version=e.item.version,
             submitted_at=e.submitted_at,
             revision=RevisionRead.of(e.item) if e.stage == "revision" else None,
+            link_check=e.item.link_check if e.stage == "link" else None,
+            provenance=e.item.provenance,
         )
 
 
@@ -113,5 +123,7 @@ class ModerationPage(Page[ModerationItem]):
 class ModerationQuery(PageQuery):
     kind: ModerationKind | None = None
     moderation: ModerationStage | None = Field(
-        default=None, description="Only new items (review) or only edits (revision)."
+        default=None,
+        description="Only new items (review), only edits (revision), or only items whose "
+        "link is gone (link).",
     )

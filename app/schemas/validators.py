@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -12,6 +13,7 @@ from pydantic import AfterValidator, AwareDatetime, EmailStr, Field, HttpUrl, Ty
 from app.utils.text import slugify
 
 
+@lru_cache(maxsize=4096)  # pure; bulk imports validate the same codes thousands of times
 def _country(value: str) -> str:
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
@@ -19,6 +21,7 @@ def _country(value: str) -> str:
     return code
 
 
+@lru_cache(maxsize=1024)
 def _currency(value: str) -> str:
     code = value.strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
@@ -62,6 +65,7 @@ def _utc(value: datetime) -> datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+@lru_cache(maxsize=8192)
 def _slug(value: str) -> str:
     slug = slugify(value)
     if slug != value:

@@ -58,10 +58,21 @@ def object_id(value: str, code: str, what: str) -> PydanticObjectId:
         raise NotFound(f"The {what} was not found.", code=code) from exc
 
 
+MAX_MERGE_HOPS = 3
+
+
 async def by_id_or_slug(model: type[D], key: str) -> D | None:
-    """Path keys may be an ObjectId or a slug (ids win when both could match)."""
+    """Path keys may be an ObjectId or a slug (ids win when both could match). An item
+    merged into another (`merged_into`, see services/ingestion/merge.py) leads to the one
+    it was merged into: its id and slug keep working."""
+    found: D | None = None
     if PydanticObjectId.is_valid(key):
         found = await model.get(PydanticObjectId(key))
-        if found is not None:
-            return found
-    return await model.find_one({"slug": key})
+    if found is None:
+        found = await model.find_one({"slug": key})
+    for _ in range(MAX_MERGE_HOPS):
+        target = getattr(found, "merged_into", None)
+        if target is None:
+            break
+        found = await model.get(target)
+    return found

@@ -27,6 +27,7 @@ KINDS: dict[ModerationKind, CatalogueKind[Any]] = {
 # Both queues page with one cursor (same sort name): when it was submitted, then the id.
 REVIEW_SORT = SortSpec("queue", "updated_at", 1)
 REVISION_SORT = SortSpec("queue", "pending_revision.created_at", 1)
+LINK_SORT = SortSpec("queue", "link_check.checked_at", 1)
 QUEUES: dict[ModerationStage, tuple[dict[str, Any], SortSpec]] = {
     "review": ({"status": ItemStatus.pending_review.value}, REVIEW_SORT),
     "revision": (
@@ -35,6 +36,11 @@ QUEUES: dict[ModerationStage, tuple[dict[str, Any], SortSpec]] = {
             "status": {"$ne": ItemStatus.archived.value},  # restore it to decide
         },
         REVISION_SORT,
+    ),
+    # Published items whose link the freshness check found gone (services/ingestion/linkcheck)
+    "link": (
+        {"link_check.status": "gone", "status": ItemStatus.published.value},
+        LINK_SORT,
     ),
 }
 
@@ -76,4 +82,6 @@ async def queue(query: ModerationQuery) -> tuple[list[QueueEntry], str | None, i
 def _submitted(stage: ModerationStage, item: CatalogueItem) -> datetime:
     if stage == "revision" and item.pending_revision is not None:
         return item.pending_revision.created_at
+    if stage == "link" and item.link_check is not None:
+        return item.link_check.checked_at
     return item.updated_at

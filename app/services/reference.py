@@ -85,6 +85,34 @@ async def validate(kind: ReferenceKind, slugs: Iterable[str], field: str) -> lis
             {"kind": kind.value, "slug": {"$in": wanted}, "active": True}, {"slug": 1}
         )
     }
+    return _judged(kind, wanted, found, field)
+
+
+class ActiveSlugs:
+    """Every active slug, loaded once: bulk paths (imports, source runs) validate thousands
+    of rows against it with `validate`'s own rule and errors, without a query per row."""
+
+    def __init__(self, slugs: dict[ReferenceKind, set[str]]) -> None:
+        self.slugs = slugs
+
+    @classmethod
+    async def load(cls) -> ActiveSlugs:
+        slugs: dict[ReferenceKind, set[str]] = {kind: set() for kind in ReferenceKind}
+        async for d in ReferenceItem.get_motor_collection().find(
+            {"active": True}, {"kind": 1, "slug": 1}
+        ):
+            slugs.setdefault(ReferenceKind(d["kind"]), set()).add(d["slug"])
+        return cls(slugs)
+
+    def has(self, kind: ReferenceKind, slug: str) -> bool:
+        return slug in self.slugs.get(kind, set())
+
+    async def validate(self, kind: ReferenceKind, slugs: Iterable[str], field: str) -> list[str]:
+        wanted = list(dict.fromkeys(slugs))
+        return _judged(kind, wanted, self.slugs.get(kind, set()), field) if wanted else []
+
+
+def _judged(kind: ReferenceKind, wanted: list[str], found: set[str], field: str) -> list[str]:
     unknown = [s for s in wanted if s not in found]
     if unknown:
         raise ValidationFailed(

@@ -21,7 +21,13 @@ registry = AsyncSharedBroker()
 
 # The modules whose import declares the application's tasks and schedules (the worker and
 # the in-process runtime import them all). A new domain adds its module here.
-TASK_MODULES = ("app.tasks.email", "app.tasks.notifications", "app.tasks.alerts")
+TASK_MODULES = (
+    "app.tasks.email",
+    "app.tasks.notifications",
+    "app.tasks.alerts",
+    "app.tasks.ingestion",
+    "app.tasks.recommendations",
+)
 
 
 def task(

@@ -52,6 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "STORAGE_LOCAL_DIR": str(tmp_path_factory.mktemp("fuzz-media")),
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_ROUNDS": "1",
+        "LINK_CHECK_ENABLED": "false",  # fuzzed items' links must never be fetched
+        "INGEST_ALLOW_PRIVATE_NETWORKS": "false",
     }
     with databases.for_server_process({**os.environ, **settings}) as env:
         yield from _serve(port, env)

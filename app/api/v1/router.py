@@ -25,10 +25,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.v1.endpoints import (
     admin_announcements,
     admin_audit,
+    admin_duplicates,
     admin_email_templates,
+    admin_exports,
+    admin_imports,
     admin_moderation,
     admin_partners,
     admin_reference,
+    admin_sources,
     admin_users,
     auth,
     dev,
@@ -45,6 +49,7 @@ from app.api.v1.endpoints import (
     organisations,
     partners,
     profiles,
+    recommendations,
     reference,
     unsubscribe,
     users,
@@ -65,6 +70,7 @@ MODULES: tuple[ModuleType, ...] = (
     me_notification_preferences,
     me_saved_searches,
     notifications,
+    recommendations,
     media,
     profiles,
     organisations,
@@ -82,6 +88,10 @@ ADMIN_MODULES: tuple[ModuleType, ...] = (
     admin_partners,
     admin_announcements,
     admin_email_templates,
+    admin_sources,
+    admin_duplicates,
+    admin_imports,
+    admin_exports,
 )
 
 

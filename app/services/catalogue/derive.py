@@ -11,6 +11,7 @@ from app.models.base import utcnow
 from app.models.catalogue import CatalogueItem
 from app.models.organisation import Organisation
 from app.services.catalogue.kinds import CatalogueKind, T
+from app.utils import dedupe_keys
 from app.utils.text import strip_html, token_set, tokens
 
 
@@ -29,6 +30,21 @@ def search_fields(kind: CatalogueKind[Any], item: CatalogueItem) -> dict[str, li
     }
 
 
+def dedupe_fields(kind: CatalogueKind[Any], item: CatalogueItem) -> dict[str, Any]:
+    """The keys duplicate detection looks items up by (services/ingestion/dedupe.py)."""
+    links = [getattr(item, kind.link_field, None) if kind.link_field else None]
+    links.append(item.provenance.url if item.provenance else None)
+    urls = {u for u in map(dedupe_keys.canonical_url, links) if u}
+    when = getattr(item, kind.date_field, None) if kind.date_field else None
+    signature = dedupe_keys.signature(strip_html(item.description) if item.description else "")
+    return {
+        "dedupe_urls": sorted(urls),
+        "dedupe_date_key": dedupe_keys.day_key(kind.entity, when),
+        "dedupe_bands": dedupe_keys.bands(signature),
+        "dedupe_signature": dedupe_keys.encode(signature),
+    }
+
+
 def derive(
     kind: CatalogueKind[T], item: T, organisation: Organisation | None = None
 ) -> dict[str, Any]:
@@ -38,7 +54,12 @@ def derive(
     if organisation is not None:
         fields = organisation_fields(organisation)
         item = item.model_copy(update=fields)
-    return {**fields, **search_fields(kind, item), **kind.derived(item)}
+    return {
+        **fields,
+        **search_fields(kind, item),
+        **dedupe_fields(kind, item),
+        **kind.derived(item),
+    }
 
 
 def derive_after(kind: CatalogueKind[T], item: T, changes: dict[str, Any]) -> dict[str, Any]:
@@ -60,5 +81,6 @@ async def refresh_organisation(kind: CatalogueKind[T], org: Organisation) -> int
             {"_id": item.id},
             {"$set": {**fields, "updated_at": utcnow()}},
         )
+        await kind.announce(item.id, fields)
         changed += 1
     return changed

@@ -29,20 +29,22 @@ from app.utils.text import sanitize_html, slugify
 log = structlog.get_logger("app.catalogue")
 
 
-async def check_references(kind: CatalogueKind[T], data: dict[str, Any]) -> dict[str, Any]:
-    """`data` with its reference slugs de-duplicated; 422 for an unknown or retired one."""
+async def check_references(
+    kind: CatalogueKind[T], data: dict[str, Any], refs: reference.ActiveSlugs | None = None
+) -> dict[str, Any]:
+    """`data` with its reference slugs de-duplicated; 422 for an unknown or retired one.
+    Bulk paths pass `refs` (every active slug, loaded once) instead of a query per list."""
+    validate = refs.validate if refs is not None else reference.validate
     data = dict(data)
     if data.get("type") is not None:
-        await reference.validate(kind.type_kind, [data["type"]], "type")
+        await validate(kind.type_kind, [data["type"]], "type")
     for name, ref_kind in REFERENCE_LISTS:
         if data.get(name) is not None:
-            data[name] = await reference.validate(ref_kind, data[name], name)
+            data[name] = await validate(ref_kind, data[name], name)
     for parent, name, ref_kind in kind.nested_references:
         if isinstance(data.get(parent), dict):
             nested = dict(data[parent])
-            nested[name] = await reference.validate(
-                ref_kind, nested.get(name) or [], f"{parent}.{name}"
-            )
+            nested[name] = await validate(ref_kind, nested.get(name) or [], f"{parent}.{name}")
             data[parent] = nested
     return data
 
@@ -89,17 +91,48 @@ async def _organisation_for_create(who: Viewer, organisation_id: str) -> Organis
     return org
 
 
-async def create(kind: CatalogueKind[T], who: Viewer, data: dict[str, Any]) -> T:
-    """A draft of the caller's organisation, from a create body's fields."""
+async def prepare(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    data: dict[str, Any],
+    *,
+    refs: reference.ActiveSlugs | None = None,
+    organisation: Organisation | None = None,
+    sanitise: bool = True,
+) -> dict[str, Any]:
+    """A create body's fields as they will be stored: the rule function, staff-only fields,
+    the organisation (the caller's right to create there), references, sanitised HTML.
+    Raises the API's own errors. Bulk paths pass the organisation and `refs` they loaded;
+    a dry run, which only judges, may skip sanitising (it never refuses anything)."""
     data = {**data, **kind.rules(None, data)}
     check_staff_only(kind, who, data, None)
-    org = await _organisation_for_create(who, data.pop("organisation_id"))
-    data = _sanitised(await check_references(kind, data))
+    organisation_id = data.pop("organisation_id")
+    if organisation is None or str(organisation.id) != organisation_id:
+        organisation = await _organisation_for_create(who, organisation_id)
+    else:
+        who.require(Action.item_create, organisation.id)
+    data = await check_references(kind, data, refs)
+    data = _sanitised(data) if sanitise else data
     data.setdefault("description", "")
+    return {**data, **organisation_fields(organisation)}
+
+
+async def create(
+    kind: CatalogueKind[T],
+    who: Viewer,
+    data: dict[str, Any],
+    *,
+    system: dict[str, Any] | None = None,
+    prepared: bool = False,
+) -> T:
+    """A draft of the caller's organisation, from a create body's fields. Ingestion passes
+    `system` fields a body never has (its id, `pending_review`, provenance) and may pass
+    data it already `prepare`d."""
+    data = dict(data) if prepared else await prepare(kind, who, data)
     requested_slug = data.pop("slug", None)
     item = kind.model(
         **data,
-        **organisation_fields(org),
+        **(system or {}),
         slug=requested_slug or slugify(data["title"]),
         created_by=who.user.id,
     )
@@ -114,6 +147,7 @@ async def insert_with_slug(kind: CatalogueKind[T], item: T, *, explicit: bool) -
     """Insert `item`; a generated slug that is taken gets a suffix (-2, -3, -4, then random),
     an explicit one is a 409. The unique index decides, so racing creators never collide."""
     base = item.slug
+    fixed_id = item.id  # ingestion chooses the id up front (its upsert key points at it)
     for attempt in range(6):
         try:
             await item.insert()
@@ -121,7 +155,9 @@ async def insert_with_slug(kind: CatalogueKind[T], item: T, *, explicit: bool) -
         except DuplicateKeyError as exc:
             if explicit:
                 raise Conflict("This slug is already taken.", code="SLUG_TAKEN") from exc
-            item.id = None
+            if fixed_id is not None and await kind.model.get(fixed_id) is not None:
+                raise  # the id was taken (a concurrent insert of the same entry), not the slug
+            item.id = fixed_id
             suffix = str(attempt + 2) if attempt < 3 else secrets.token_hex(3)
             item.slug = f"{base[:70]}-{suffix}"
     raise Conflict("Could not find a free slug; pass one explicitly.", code="SLUG_TAKEN")
@@ -136,12 +172,16 @@ async def update(
     key: str,
     changes: dict[str, Any],
     expected_version: int | None,
+    *,
+    as_member: bool = False,
 ) -> tuple[T, bool]:
     """The item after the edit, and whether some of it waits for staff.
 
     Staff, admins and unapproved items: every change is live (and audited). A member's
     change to an approved item: cosmetic fields live, moderated ones into the pending
-    revision — both in one conditional write on `version` (If-Match covers both)."""
+    revision — both in one conditional write on `version` (If-Match covers both).
+    `as_member`: moderate the change like a member's even when the caller is staff (a
+    source re-run acts as the staff member who set the source up)."""
     item = await get_managed(kind, who, key)
     check_version(item, expected_version, kind.entity)
     if not changes:
@@ -150,7 +190,9 @@ async def update(
         raise Conflict(f"Restore the {kind.entity} before editing it.", code="ITEM_ARCHIVED")
     check_staff_only(kind, who, changes, item)
     changes = _sanitised(await check_references(kind, changes))
-    if not revisions.applies(item, who.staff) or not kind.moderated & set(changes):
+    if not revisions.applies(item, who.staff and not as_member) or not kind.moderated & set(
+        changes
+    ):
         # Cosmetic-only edits are checked against what is live: a pending revision that no
         # longer fits (staff changed the item) does not block them.
         return await _apply_live(kind, who, item, changes, expected_version), False

@@ -87,13 +87,22 @@ def _sort_name(kind: CatalogueKind[T], query: CatalogueQuery) -> str:
     return RELEVANCE if query.q else kind.default_sort
 
 
-async def list_items(kind: CatalogueKind[T], who: Viewer, query: CatalogueQuery) -> Listing[T]:
-    page = query.page
-    clauses = [
+async def filter_clauses(
+    kind: CatalogueKind[T], who: Viewer, query: CatalogueQuery
+) -> list[dict[str, Any]]:
+    """The list's filters for this caller (visibility, reference lists, the kind's own),
+    before free text, geo and sync: lists and exports (services/ingestion/exports.py)
+    filter alike."""
+    return [
         _visibility(who, query.status),
         *await _common_clauses(kind, query),
         *kind.filters(query),
     ]
+
+
+async def list_items(kind: CatalogueKind[T], who: Viewer, query: CatalogueQuery) -> Listing[T]:
+    page = query.page
+    clauses = await filter_clauses(kind, who, query)
     since = {"updated_at": {"$gt": query.updated_since}} if query.updated_since else {}
     clauses.append(since)
     q_tokens = tokens(query.q) if query.q else []

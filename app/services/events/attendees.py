@@ -14,6 +14,7 @@ from app.models.user import User
 from app.services.capabilities import Action
 from app.services.catalogue import Viewer, get_managed
 from app.services.events.kind import KIND
+from app.utils.csv_safe import neutralise
 
 ATTENDEE_SORT = SortSpec("created", "created_at", 1)
 
@@ -37,11 +38,6 @@ async def _organiser_view(who: Viewer, key: str) -> Event:
     return await get_managed(KIND, who, key, Action.item_view_attendees)
 
 
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 async def attendees_csv(who: Viewer, key: str) -> tuple[str, str]:
     event = await _organiser_view(who, key)
     rows = await Rsvp.find({"event_id": event.id}).sort("+created_at", "+_id").to_list()
@@ -55,8 +51,8 @@ async def attendees_csv(who: Viewer, key: str) -> tuple[str, str]:
         user = users.get(r.user_id)
         writer.writerow(
             [
-                _csv_safe(user.full_name if user else ""),
-                _csv_safe(user.email if user else ""),
+                neutralise(user.full_name if user else ""),
+                neutralise(user.email if user else ""),
                 r.status.value,
                 r.waitlist_position or "",
                 iso_z(r.created_at),

@@ -87,6 +87,7 @@ KIND: CatalogueKind[Event] = CatalogueKind(
     country_field="venue.country",
     region_field="venue.region",
     media_owner=MediaOwnerKind.event,
+    date_field="start_at",
     related=((Rsvp, "event_id"),),
     # What readers rely on; the rest goes live at once: capacity (organisers must be able to
     # add seats; it never drops below the people going) and the reference-list slugs.

@@ -210,3 +210,41 @@ async def mine(who: Viewer, page: PageParams) -> Rows[Rsvp, Event]:
     going = {r.event_id for r, _ in pairs if r.status is RsvpStatus.going}
     views = await show(KIND, who, [e for _, e in pairs], insiders=going, gone=gone)
     return Rows([(r, v) for (r, _), v in zip(pairs, views, strict=True)], cursor, total)
+
+
+async def move_rsvps(source: Event, keeper: Event) -> int:
+    """A merge (services/ingestion/merge.py): RSVPs on `source` move to `keeper`. Going and
+    waitlisted people take a seat there if one is free, else its waitlist (in the order
+    they came); interest moves as interest; someone with an RSVP for the keeper keeps that
+    one. Each move is one conditional write; a lost race gives back what it claimed."""
+    moved = 0
+    async for rsvp in Rsvp.find({"event_id": source.id}).sort("+created_at", "+_id"):
+        if await Rsvp.find_one({"event_id": keeper.id, "user_id": rsvp.user_id}) is not None:
+            await Rsvp.get_motor_collection().delete_one({"_id": rsvp.id, "event_id": source.id})
+            continue
+        if rsvp.status is RsvpStatus.interested:
+            status, position = RsvpStatus.interested, None
+            await _counter(keeper.id, "interested_count", 1)  # type: ignore[arg-type]
+        else:
+            status, position = await _take_place(keeper)
+        try:
+            result = await Rsvp.get_motor_collection().update_one(
+                {"_id": rsvp.id, "event_id": source.id},
+                {
+                    "$set": {
+                        "event_id": keeper.id,
+                        "status": status.value,
+                        "waitlist_position": position,
+                        "updated_at": utcnow(),
+                    }
+                },
+            )
+            done = bool(result.modified_count)
+        except DuplicateKeyError:  # the user RSVP'd the keeper meanwhile
+            await Rsvp.get_motor_collection().delete_one({"_id": rsvp.id, "event_id": source.id})
+            done = False
+        if done:
+            moved += 1
+        else:
+            await _release(keeper, status)
+    return moved

@@ -147,3 +147,45 @@ async def mine(
     gone = {o.id for _, o in pairs if o.id is not None and not visible_to(who, o)}
     views = await show(KIND, who, [o for _, o in pairs], gone=gone)
     return Rows([(r, v) for (r, _), v in zip(pairs, views, strict=True)], cursor, total)
+
+
+async def move_rows(source_id: PydanticObjectId, keeper_id: PydanticObjectId) -> int:
+    """A merge (services/ingestion/merge.py): every user's save and application on
+    `source_id` moves to `keeper_id`, counted there once. A user with a row on both keeps
+    one row (saved if either was, the keeper's application status unless it had none).
+    Each row moves with one conditional write, so a retried merge moves what is left."""
+    collection = OpportunityInteraction.get_motor_collection()
+    moved = 0
+    async for row in collection.find({"opportunity_id": source_id}):
+        mine = {"user_id": row["user_id"], "opportunity_id": keeper_id}
+        if await collection.find_one(mine, {"_id": 1}) is None:
+            try:
+                result = await collection.update_one(
+                    {"_id": row["_id"], "opportunity_id": source_id},
+                    {"$set": {"opportunity_id": keeper_id}},
+                )
+            except DuplicateKeyError:  # the user saved the keeper meanwhile: fold below
+                result = None
+            if result is not None:
+                if result.modified_count:
+                    moved += 1
+                    await _counted(keeper_id, "saves", 1 if row.get("saved") else 0)
+                    await _counted(
+                        keeper_id, "applications", 1 if row.get("applied_counted") else 0
+                    )
+                continue
+        if row.get("saved"):
+            flipped = await collection.find_one_and_update(
+                {**mine, "saved": False},
+                {"$set": {"saved": True, "saved_at": row.get("saved_at"), "updated_at": utcnow()}},
+            )
+            if flipped is not None:
+                await _counted(keeper_id, "saves", 1)
+        if row.get("application_status"):
+            await collection.update_one(
+                {**mine, "application_status": None},
+                {"$set": {"application_status": row["application_status"]}},
+            )
+        await collection.delete_one({"_id": row["_id"], "opportunity_id": source_id})
+        moved += 1
+    return moved

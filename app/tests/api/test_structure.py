@@ -22,6 +22,7 @@ UPLOADS = {
     "/api/v1/organisations/{organisation_id}/logo",
     "/api/v1/opportunities/{opportunity_id}/cover",
     "/api/v1/events/{event_id}/cover",
+    "/api/v1/admin/imports",
 }
 LISTS = {
     "/api/v1/opportunities",
@@ -38,11 +39,22 @@ LISTS = {
     "/api/v1/notifications",
     "/api/v1/me/saved-searches",
     "/api/v1/me/saved-searches/{search_id}/matches",
+    "/api/v1/me/recommendations/opportunities",
+    "/api/v1/me/recommendations/events",
+    "/api/v1/opportunities/{opportunity_id}/similar",
+    "/api/v1/events/{event_id}/similar",
     "/api/v1/admin/users",
     "/api/v1/admin/audit",
     "/api/v1/admin/moderation",
     "/api/v1/admin/partners",
     "/api/v1/dev/outbox",
+    "/api/v1/admin/sources",
+    "/api/v1/admin/sources/{source_id}/runs",
+    "/api/v1/admin/duplicates",
+    "/api/v1/admin/exports/opportunities.csv",
+    "/api/v1/admin/exports/opportunities.jsonl",
+    "/api/v1/admin/exports/events.csv",
+    "/api/v1/admin/exports/events.jsonl",
 }
 
 

@@ -97,6 +97,10 @@ def _admin_routes(app) -> list[tuple[str, str]]:
 
 # Admin routes that staff (moderators) may use too; every other /admin route is admin-only.
 STAFF_ROUTES = {("GET", "/api/v1/admin/moderation")}
+# Ingestion and bulk data (issue 13): staff and admins, every route under these.
+STAFF_PREFIXES = tuple(
+    f"/api/v1/admin/{name}" for name in ("sources", "duplicates", "imports", "exports")
+)
 
 
 async def test_every_admin_route_needs_admin(
@@ -109,7 +113,7 @@ async def test_every_admin_route_needs_admin(
         assert_error(anonymous, 401, "NOT_AUTHENTICATED")
         refused = (
             (entrepreneur, partner)
-            if (method, path) in STAFF_ROUTES
+            if (method, path) in STAFF_ROUTES or path.startswith(STAFF_PREFIXES)
             else (entrepreneur, partner, staff)
         )
         for who in refused:

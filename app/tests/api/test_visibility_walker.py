@@ -66,6 +66,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/saved-searches": "account",
     "/api/v1/me/saved-searches/{search_id}": "account",
     "/api/v1/me/saved-searches/{search_id}/matches": "account",  # published items only
+    "/api/v1/me/recommendations/opportunities": "catalogue",
+    "/api/v1/me/recommendations/events": "catalogue",
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
@@ -80,12 +82,16 @@ ROUTES: dict[str, str] = {
     "/api/v1/opportunities": "catalogue",
     "/api/v1/opportunities/{opportunity_id}": "catalogue",
     "/api/v1/opportunities/{opportunity_id}/revision": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/match": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/similar": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/audience": "catalogue",
     "/api/v1/events": "catalogue",
     "/api/v1/events/{event_id}": "catalogue",
     "/api/v1/events/{event_id}.ics": "catalogue",
     "/api/v1/events/{event_id}/attendees": "catalogue",
     "/api/v1/events/{event_id}/attendees.csv": "catalogue",
     "/api/v1/events/{event_id}/revision": "catalogue",
+    "/api/v1/events/{event_id}/similar": "catalogue",
     "/api/v1/admin/users": "admin",
     "/api/v1/admin/users/{user_id}": "admin",
     "/api/v1/admin/audit": "admin",
@@ -98,6 +104,15 @@ ROUTES: dict[str, str] = {
     "/api/v1/admin/email-templates/{name}/preview": "admin",  # sample values only
     "/api/v1/unsubscribe": "public",  # a signed token's scope, no item content
     "/api/v1/dev/outbox": "dev",
+    "/api/v1/admin/sources": "admin",
+    "/api/v1/admin/sources/{source_id}": "admin",
+    "/api/v1/admin/sources/{source_id}/runs": "admin",
+    "/api/v1/admin/sources/{source_id}/runs/{run_id}": "admin",
+    "/api/v1/admin/duplicates": "admin",
+    "/api/v1/admin/exports/opportunities.csv": "admin",
+    "/api/v1/admin/exports/opportunities.jsonl": "admin",
+    "/api/v1/admin/exports/events.csv": "admin",
+    "/api/v1/admin/exports/events.jsonl": "admin",
 }
 MOUNTS = {"/static-offline-docs": "infra"}  # Swagger UI / ReDoc assets
 
@@ -286,6 +301,8 @@ async def build_world(client: AsyncClient, make_user, staff) -> World:
         "search_id": [search.json()["id"], UNKNOWN_ID],
         "announcement_id": [UNKNOWN_ID],
         "name": ["digest"],
+        "source_id": [UNKNOWN_ID],
+        "run_id": [UNKNOWN_ID],
     }
     return world
 
@@ -330,9 +347,19 @@ QUERY_VARIANTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
         {"include_total": "true"},
     ],
     "/api/v1/me/events": lambda w: [{}, {"include_total": "true"}],
+    "/api/v1/me/recommendations/opportunities": lambda w: [
+        {"limit": 100, "include_total": "true", "include_ineligible": "true"}
+    ],
+    "/api/v1/me/recommendations/events": lambda w: [
+        {"limit": 100, "include_total": "true", "include_ineligible": "true"}
+    ],
+    "/api/v1/opportunities/{opportunity_id}/similar": lambda w: [{"limit": 100}],
+    "/api/v1/events/{event_id}/similar": lambda w: [{"limit": 100}],
     "/api/v1/opportunities": lambda w: list_variants("opportunities", w),
     "/api/v1/events": lambda w: list_variants("events", w),
-    "/api/v1/admin/moderation": lambda w: [{}, {"moderation": "revision"}],
+    "/api/v1/admin/moderation": lambda w: [{}, {"moderation": "revision"}, {"moderation": "link"}],
+    "/api/v1/admin/exports/opportunities.csv": lambda w: [{}, {"status": "draft"}],
+    "/api/v1/admin/exports/events.jsonl": lambda w: [{}, {"status": "draft"}],
     "/api/v1/organisations": lambda w: [{}, {"q": "owning"}],
     "/api/v1/profiles": lambda w: [{}],
 }

@@ -1,0 +1,59 @@
+"""Staff and admins: exports of opportunities and events, streamed as CSV or JSON Lines."""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import StaffDep
+from app.api.routing import StrictRoute
+from app.schemas.catalogue import CatalogueQuery
+from app.schemas.common import error_responses
+from app.schemas.ingestion import EventExportQuery, OpportunityExportQuery
+from app.services.catalogue import CatalogueKind
+from app.services.events import KIND as EVENT_KIND
+from app.services.ingestion import exports
+from app.services.ingestion.exports import ExportFormat
+from app.services.opportunities import KIND as OPPORTUNITY_KIND
+
+router = APIRouter(prefix="/exports", tags=["admin"], route_class=StrictRoute)
+MEDIA_TYPES: dict[ExportFormat, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+}
+
+
+def _route(
+    kind: CatalogueKind[Any], query_model: type[CatalogueQuery], fmt: ExportFormat
+) -> Callable[..., Coroutine[Any, Any, StreamingResponse]]:
+    async def export(who: StaffDep, query: Annotated[query_model, Query()]) -> StreamingResponse:  # type: ignore[valid-type]
+        name, rows = await exports.export(who, kind, query, fmt)
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        return StreamingResponse(rows, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    export.__doc__ = (
+        f"Every {kind.entity} matching the list's filters (status, q, type, tags…, sort), "
+        f"streamed as {'CSV (cells neutralised against formulas)' if fmt == 'csv' else 'JSON Lines'}"
+        ". Columns are create-body names (nested ones dotted), so an export can be imported back."
+    )
+    return export
+
+
+EXPORTS = (
+    ("opportunities", OPPORTUNITY_KIND, OpportunityExportQuery),
+    ("events", EVENT_KIND, EventExportQuery),
+)
+for _plural, _kind, _model in EXPORTS:
+    for _fmt in ("csv", "jsonl"):
+        router.add_api_route(
+            f"/{_plural}.{_fmt}",
+            _route(_kind, _model, _fmt),
+            methods=["GET"],
+            operation_id=f"admin_exports_{_plural}_{_fmt}",
+            response_class=StreamingResponse,
+            responses={
+                200: {"content": {MEDIA_TYPES[_fmt].split(";")[0]: {}}, "description": "The file"},
+                **error_responses(422),
+            },
+        )
