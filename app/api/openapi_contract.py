@@ -113,6 +113,9 @@ NOT_FOUND_CODES = {
     "search_id": "SAVED_SEARCH_NOT_FOUND",
     "notification_id": "NOTIFICATION_NOT_FOUND",
     "announcement_id": "ANNOUNCEMENT_NOT_FOUND",
+    "source_id": "SOURCE_NOT_FOUND",
+    "run_id": "RUN_NOT_FOUND",
+    "duplicate_id": "DUPLICATE_NOT_FOUND",
 }
 MESSAGES = {
     "NOT_AUTHENTICATED": "Authentication is required.",

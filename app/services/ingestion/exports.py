@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from app.core.pagination import PageParams, paginate
+from app.models.base import iso_z
 from app.models.catalogue import CatalogueItem
 from app.schemas.catalogue import CatalogueQuery
 from app.services.auth import Principal
@@ -76,7 +77,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso_z(value)
     if isinstance(value, list):
         return neutralise(";".join(str(v) for v in value))
     if isinstance(value, bool):
@@ -144,7 +145,7 @@ async def stream(
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return iso_z(value)
     return str(getattr(value, "value", value))
 
 

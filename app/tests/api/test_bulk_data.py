@@ -155,6 +155,7 @@ async def test_exports_stream_the_list_filters(client, staff, partner) -> None:
     [draft] = [json.loads(line) for line in drafts.text.splitlines()]
     assert draft["title"] == "Still a draft"
     assert draft["eligibility"]["countries"] == []
+    assert draft["created_at"].endswith("Z")
     assert_error(
         await client.get(
             f"{API}/admin/exports/opportunities.csv", headers=staff.headers, params={"limit": 5}
@@ -183,6 +184,9 @@ async def test_an_export_imports_back(client, staff, partner) -> None:
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert rows[0]["venue.city"] == "Nairobi"
     assert rows[0]["id"] == event["id"]
+    # one datetime format everywhere: CSV cells as the JSON API writes them (UTC, `Z`)
+    assert rows[0]["start_at"] == event["start_at"]
+    assert rows[0]["created_at"].endswith("Z")
     report = await client.post(
         f"{API}/admin/imports", headers=staff.headers, params={"kind": "event", "dry_run": "false"},
         files={"file": ("events.csv", exported.content, "text/csv")},

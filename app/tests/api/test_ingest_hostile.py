@@ -108,6 +108,7 @@ def test_production_refuses_private_networks() -> None:
         "environment": "production",
         "secret_key": "x" * 40,
         "mongodb_url": "mongodb://db.example.org/runwei",
+        "public_base_url": "https://api.example.org",
     }
     make_settings(**production)  # fine without the flag
     with pytest.raises(ValidationError, match="INGEST_ALLOW_PRIVATE_NETWORKS"):

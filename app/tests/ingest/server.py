@@ -39,7 +39,7 @@ class FixtureServer:
     statuses: dict[str, int] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
     huge_bytes_sent: int = 0
-    active: int = 0  # requests being answered now, and the most at once
+    active: int = 0  # /slow/ requests being worked on now, and the most at once
     most_active: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -81,18 +81,20 @@ def _handler(server: FixtureServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             server.seen.append(Seen(path, {k.lower(): v for k, v in self.headers.items()}))
-            with server.lock:
-                server.active += 1
-                server.most_active = max(server.most_active, server.active)
-            try:
-                self._answer(path)
-            finally:
-                with server.lock:
-                    server.active -= 1
+            self._answer(path)
 
         def _answer(self, path: str) -> None:
             if path.startswith("/slow/"):
-                time.sleep(0.3)
+                # Counted until the answer is written, not after: once the client has it,
+                # it may start the next request before this thread gets to run again.
+                with server.lock:
+                    server.active += 1
+                    server.most_active = max(server.most_active, server.active)
+                try:
+                    time.sleep(0.3)
+                finally:
+                    with server.lock:
+                        server.active -= 1
             if path in server.statuses:
                 return self._send(server.statuses[path])
             if path == "/robots.txt":

@@ -22,6 +22,14 @@ MEDIA_TYPES: dict[ExportFormat, str] = {
     "csv": "text/csv; charset=utf-8",
     "jsonl": "application/x-ndjson; charset=utf-8",
 }
+DESCRIPTIONS: dict[ExportFormat, str] = {
+    "csv": "CSV (`attachment`, UTF-8): a header row of create-body field names, one row per "
+    "item; times in ISO 8601 UTC with `Z`.",
+    "jsonl": "JSON Lines (`attachment`, UTF-8): one JSON object per item.",
+}
+# Streamed: no Content-Length, no upper bound a client could rely on beyond this one.
+FILE_SCHEMA = {"type": "string", "maxLength": 2_000_000_000}
+DISPOSITION = {"$ref": "#/components/headers/Content-Disposition"}
 
 
 def _route(
@@ -53,7 +61,11 @@ for _plural, _kind, _model in EXPORTS:
             operation_id=f"admin_exports_{_plural}_{_fmt}",
             response_class=StreamingResponse,
             responses={
-                200: {"content": {MEDIA_TYPES[_fmt].split(";")[0]: {}}, "description": "The file"},
+                200: {
+                    "description": DESCRIPTIONS[_fmt],
+                    "content": {MEDIA_TYPES[_fmt].split(";")[0]: {"schema": FILE_SCHEMA}},
+                    "headers": {"Content-Disposition": DISPOSITION},
+                },
                 **error_responses(422),
             },
         )

@@ -13,6 +13,12 @@ from app.schemas.media import FILE_ONLY_SCHEMA
 from app.services.ingestion import imports
 
 router = APIRouter(prefix="/imports", tags=["admin"], route_class=StrictRoute)
+# What the route itself refuses; a row's own problems are in the report, never an error.
+IMPORT_CODES = {
+    413: ["FILE_TOO_LARGE", "FIELD_TOO_LARGE", "PAYLOAD_TOO_LARGE"],
+    415: ["MULTIPART_REQUIRED"],
+    422: ["FILE_REQUIRED", "INVALID_MULTIPART", "IMPORT_FORMAT_UNKNOWN"],
+}
 
 
 async def create_import(
@@ -39,6 +45,6 @@ router.add_api_route(
     operation_id="admin_imports_create",
     response_model=ImportReport,
     openapi_extra=FILE_ONLY_SCHEMA,
-    responses=error_responses(413, 415, 422),
+    responses=error_responses(413, 415, 422, codes=IMPORT_CODES),
     route_class_override=UploadRoute,  # streams its body under IMPORT_MAX_BYTES
 )

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.api.deps import StaffDep
+from app.api.deps import PathKey, StaffDep
 from app.api.http import set_created
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
@@ -20,9 +20,9 @@ from app.schemas.ingestion import (
 from app.schemas.query import PageQuery
 from app.services.ingestion import runs, sources
 
-router = APIRouter(
-    prefix="/sources", tags=["admin"], responses=error_responses(404), route_class=StrictRoute
-)
+router = APIRouter(prefix="/sources", tags=["admin"], route_class=StrictRoute)
+LOCATION = {"$ref": "#/components/headers/Location"}
+ORGANISATION = {404: ["ORGANISATION_NOT_FOUND"], 422: ["UNKNOWN_REFERENCE"]}
 
 
 @router.get("", operation_id="admin_sources_list")
@@ -38,7 +38,7 @@ async def list_sources(_: StaffDep, query: Annotated[SourceQuery, Query()]) -> S
     "",
     operation_id="admin_sources_create",
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(422),
+    responses=error_responses(404, 422, codes=ORGANISATION),
 )
 async def create_source(who: StaffDep, body: SourceCreate, response: Response) -> SourceRead:
     """A source polled every `interval_minutes` (first run one interval from now, or at once
@@ -48,14 +48,21 @@ async def create_source(who: StaffDep, body: SourceCreate, response: Response) -
     return SourceRead.from_doc(source)
 
 
-@router.get("/{source_id}", operation_id="admin_sources_get")
-async def get_source(_: StaffDep, source_id: str) -> SourceRead:
+@router.get("/{source_id}", operation_id="admin_sources_get", responses=error_responses(404))
+async def get_source(_: StaffDep, source_id: PathKey) -> SourceRead:
     """One source with its schedule and last run."""
     return SourceRead.from_doc(await sources.get(source_id))
 
 
-@router.patch("/{source_id}", operation_id="admin_sources_update", responses=error_responses(422))
-async def update_source(who: StaffDep, source_id: str, body: SourceUpdate) -> SourceRead:
+@router.patch(
+    "/{source_id}",
+    operation_id="admin_sources_update",
+    # 412: another change landed between the read and the write (one conditional update)
+    responses=error_responses(
+        404, 412, 422, codes={412: ["VERSION_MISMATCH"], 422: ["UNKNOWN_REFERENCE"]}
+    ),
+)
+async def update_source(who: StaffDep, source_id: PathKey, body: SourceUpdate) -> SourceRead:
     """Change the name, URL, defaults, schedule or enabled flag (audited). Disabling stops
     its schedule; enabling or a new interval schedules the next run one interval on."""
     return SourceRead.from_doc(await sources.update(who, source_id, body))
@@ -65,8 +72,12 @@ async def update_source(who: StaffDep, source_id: str, body: SourceUpdate) -> So
     "/{source_id}/run",
     operation_id="admin_sources_run",
     status_code=status.HTTP_202_ACCEPTED,
+    responses={
+        202: {"description": "Accepted: the queued run", "headers": {"Location": LOCATION}},
+        **error_responses(404),
+    },
 )
-async def run_source(who: StaffDep, source_id: str, response: Response) -> RunRead:
+async def run_source(who: StaffDep, source_id: PathKey, response: Response) -> RunRead:
     """Run the source now, in the background: the answer is the queued run (`Location`);
     read it back for its counts and per-entry report."""
     run = await runs.request_run(who, source_id)
@@ -74,15 +85,21 @@ async def run_source(who: StaffDep, source_id: str, response: Response) -> RunRe
     return RunRead.from_doc(run)
 
 
-@router.get("/{source_id}/runs", operation_id="admin_sources_runs")
-async def list_runs(_: StaffDep, source_id: str, query: Annotated[PageQuery, Query()]) -> RunPage:
+@router.get("/{source_id}/runs", operation_id="admin_sources_runs", responses=error_responses(404))
+async def list_runs(
+    _: StaffDep, source_id: PathKey, query: Annotated[PageQuery, Query()]
+) -> RunPage:
     """The source's runs, newest first: fetched, created, updated, unchanged, duplicates
     suspected, skipped (each with its reason), errors, missing entries, duration."""
     items, cursor, total = await sources.runs(source_id, query)
     return RunPage(items=[RunRead.from_doc(r) for r in items], next_cursor=cursor, total=total)
 
 
-@router.get("/{source_id}/runs/{run_id}", operation_id="admin_sources_run_get")
-async def get_run(_: StaffDep, source_id: str, run_id: str) -> RunRead:
+@router.get(
+    "/{source_id}/runs/{run_id}",
+    operation_id="admin_sources_run_get",
+    responses=error_responses(404),
+)
+async def get_run(_: StaffDep, source_id: PathKey, run_id: PathKey) -> RunRead:
     """One run with its report."""
     return RunRead.from_doc(await sources.get_run(source_id, run_id))

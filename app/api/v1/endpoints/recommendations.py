@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.api.deps import RecommenderDep, SignedInViewer, ViewerDep
+from app.api.deps import PathKey, RecommenderDep, SignedInViewer, ViewerDep
 from app.api.routing import StrictRoute
 from app.schemas.common import error_responses
 from app.schemas.recommendation import (
@@ -18,15 +18,18 @@ from app.schemas.recommendation import (
     SimilarOpportunityPage,
     SimilarQuery,
 )
+from app.services.capabilities import Action, denial_codes
 from app.services.recommendations import audience, service
 
 router = APIRouter(tags=["recommendations"], route_class=StrictRoute)
+# 503: the ranking pool is full, or (Azure OpenAI) the embeddings service cannot be reached
+BUSY = {503: ["RECOMMENDATIONS_BUSY", "EMBEDDINGS_UNAVAILABLE"]}
 
 
 @router.get(
     "/me/recommendations/opportunities",
     operation_id="me_recommendations_opportunities_list",
-    responses=error_responses(401, 422, 503),
+    responses=error_responses(401, 422, 503, codes=BUSY),
 )
 async def opportunities_for_me(
     who: SignedInViewer, engine: RecommenderDep, query: Annotated[RecommendationQuery, Query()]
@@ -45,7 +48,7 @@ async def opportunities_for_me(
 @router.get(
     "/me/recommendations/events",
     operation_id="me_recommendations_events_list",
-    responses=error_responses(401, 422, 503),
+    responses=error_responses(401, 422, 503, codes=BUSY),
 )
 async def events_for_me(
     who: SignedInViewer, engine: RecommenderDep, query: Annotated[RecommendationQuery, Query()]
@@ -59,9 +62,9 @@ async def events_for_me(
 @router.get(
     "/opportunities/{opportunity_id}/match",
     operation_id="opportunities_match_get",
-    responses=error_responses(401, 404, 503),
+    responses=error_responses(401, 404, 503, codes=BUSY),
 )
-async def match(who: SignedInViewer, engine: RecommenderDep, opportunity_id: str) -> MatchRead:
+async def match(who: SignedInViewer, engine: RecommenderDep, opportunity_id: PathKey) -> MatchRead:
     """How this opportunity (by id or slug) fits your profile, criterion by criterion."""
     return MatchRead.of(await service.match(engine, who, opportunity_id))
 
@@ -69,12 +72,12 @@ async def match(who: SignedInViewer, engine: RecommenderDep, opportunity_id: str
 @router.get(
     "/opportunities/{opportunity_id}/similar",
     operation_id="opportunities_similar_list",
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(404, 422, 503, codes=BUSY),
 )
 async def similar_opportunities(
     who: ViewerDep,
     engine: RecommenderDep,
-    opportunity_id: str,
+    opportunity_id: PathKey,
     query: Annotated[SimilarQuery, Query()],
 ) -> SimilarOpportunityPage:
     """Public opportunities like this one, most similar first (up to 100): similar words,
@@ -87,10 +90,13 @@ async def similar_opportunities(
 @router.get(
     "/events/{event_id}/similar",
     operation_id="events_similar_list",
-    responses=error_responses(404, 422, 503),
+    responses=error_responses(404, 422, 503, codes=BUSY),
 )
 async def similar_events(
-    who: ViewerDep, engine: RecommenderDep, event_id: str, query: Annotated[SimilarQuery, Query()]
+    who: ViewerDep,
+    engine: RecommenderDep,
+    event_id: PathKey,
+    query: Annotated[SimilarQuery, Query()],
 ) -> SimilarEventPage:
     """Upcoming public events like this one, most similar first (up to 100)."""
     return SimilarEventPage.of(await service.similar(engine, who, "event", event_id, query.page))
@@ -99,10 +105,19 @@ async def similar_events(
 @router.get(
     "/opportunities/{opportunity_id}/audience",
     operation_id="opportunities_audience_get",
-    responses=error_responses(401, 403, 404, 503),
+    responses=error_responses(
+        401,
+        403,
+        404,
+        503,
+        codes={
+            403: denial_codes(Action.item_view_unpublished),
+            503: ["RECOMMENDATIONS_BUSY"],
+        },
+    ),
 )
 async def opportunity_audience(
-    who: SignedInViewer, engine: RecommenderDep, opportunity_id: str
+    who: SignedInViewer, engine: RecommenderDep, opportunity_id: PathKey
 ) -> AudienceRead:
     """For the organisation's members and staff: how many founder profiles meet each of the
     opportunity's criteria, and all of its rules. k-anonymous: no count below 5 is shown
