@@ -100,9 +100,15 @@ class ValidationFailed(AppError):
 
 
 class RateLimited(AppError):
+    """Always with `Retry-After` (60 s unless the raiser knows better)."""
+
     status_code = 429
     code = "RATE_LIMITED"
     message = "Too many requests; slow down."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        headers = {"Retry-After": "60", **dict(kwargs.pop("headers", None) or {})}
+        super().__init__(message, headers=headers, **kwargs)
 
 
 class ServiceUnavailable(AppError):
@@ -249,6 +255,9 @@ async def rate_limit_handler(request: Request, exc: Exception) -> JSONResponse:
     view_rate_limit = getattr(request.state, "view_rate_limit", None)
     if view_rate_limit is not None:
         response = limiter._inject_headers(response, view_rate_limit)
+    if "Retry-After" not in response.headers:  # the limiter's storage could not say when
+        limit = getattr(getattr(exc, "limit", None), "limit", None)
+        response.headers["Retry-After"] = str(limit.get_expiry() if limit is not None else 60)
     return response
 
 

@@ -34,7 +34,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from app.core.config import Settings
-from app.core.exceptions import AppError
+from app.core.exceptions import RateLimited
 from app.models.auth import LoginThrottle
 from app.models.base import iso_z, utcnow
 
@@ -42,8 +42,7 @@ ACCOUNT = "account"
 CLIENT = "client"
 
 
-class LoginThrottled(AppError):
-    status_code = 429
+class LoginThrottled(RateLimited):
     code = "LOGIN_THROTTLED"
     message = "Too many failed logins; try again later."
 

@@ -1,7 +1,8 @@
 """Every response a test receives through the `client` fixture is checked against the spec
 the app serves: the status is declared for the operation, an error has the common shape
 (typed `details`) and a code the operation documents for that status, a success has a
-declared media type, headers that are sent are declared (and a 201's Location is sent),
+declared media type, headers that are sent are declared (and a 201's Location is sent, a
+429's or 503's Retry-After too),
 and JSON datetimes are ISO 8601 UTC with `Z`. So the whole suite proves the spec tells
 the truth, for every route — including ones added later.
 
@@ -81,6 +82,8 @@ def violations(app: FastAPI, response: Response) -> list[str]:
             problems.append(f"{label}: sends {name}, not declared")
     if response.status_code == 201 and "location" not in response.headers:
         problems.append(f"{label}: 201 without Location")
+    if response.status_code in (429, 503) and not response.headers.get("retry-after", "").isdigit():
+        problems.append(f"{label}: {response.status_code} without Retry-After in seconds")
     body = response.content
     media = _media(response.headers.get("content-type"))
     content = declared.get("content", {})

@@ -142,3 +142,22 @@ async def test_rate_limit_and_retry_after_are_readable(client: AsyncClient) -> N
         assert 0 <= int(answer.headers["ratelimit-reset"]) <= 60
         assert answer.headers["ratelimit-policy"] == "5;w=60"
     assert "retry-after" not in answers[0].headers  # on the 429 only
+
+
+async def test_a_429_says_when_to_retry_even_when_the_limiter_cannot_count(
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The RateLimit fields are best effort (the limiter's storage may not answer);
+    Retry-After is not: the limit's window then."""
+    body = {"email": "nobody@example.org"}
+    for _ in range(5):
+        await client.post("/api/v1/auth/forgot-password", json=body)
+
+    def unavailable(*_: Any) -> None:
+        raise ConnectionError("storage down")
+
+    monkeypatch.setattr(app.state.limiter.limiter, "get_window_stats", unavailable)
+    limited = await client.post("/api/v1/auth/forgot-password", json=body)
+    assert limited.status_code == 429
+    assert limited.headers["retry-after"] == "60"  # 5 per minute
+    assert "ratelimit-remaining" not in limited.headers

@@ -308,6 +308,12 @@ def test_the_response_contract_catches_what_the_spec_does_not_say(app: FastAPI) 
         "status not declared": _response("GET", "/api/v1/users/me", 418, json={}),
         "sends etag": _response("GET", "/api/v1/users/me", 200, json={}, headers={"ETag": '"1"'}),
         "201 without Location": _response("POST", "/api/v1/auth/register", 201, json={"id": "x"}),
+        "429 without Retry-After": _response(
+            "POST",
+            "/api/v1/auth/login/json",
+            429,
+            json={"error": {"code": "RATE_LIMITED", "message": "m", "details": []}},
+        ),
         "datetime without Z": _response(
             "GET", "/api/v1/users/me", 200, json={"created_at": "2026-01-01T00:00:00+00:00"}
         ),
