@@ -46,17 +46,17 @@ def install_id_lookup() -> None:
     def iter_documents(self: Any, filter: Any) -> Iterator[dict[str, Any]]:
         keys = _keys(filter.get("_id")) if type(filter) is dict else None
         if keys is None:
-            return scan(self, filter)  # type: ignore[no-any-return]
+            return scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
         store = self._store
         store._remove_expired_documents()  # TTL indexes, as the scan applies them
         documents = store._documents
         found = [documents[key] for key in dict.fromkeys(keys) if key in documents]
         if len(found) > 1:  # several hits: the scan keeps the store's order
-            return scan(self, filter)  # type: ignore[no-any-return]
+            return scan(self, filter)  # type: ignore[no-any-return,no-untyped-call]
         if not found:
-            filter_applies(filter, {})  # a malformed filter still raises, as in the scan
-        return (doc for doc in found if filter_applies(filter, doc))
+            filter_applies(filter, {})  # type: ignore[no-untyped-call]  # a malformed filter still raises, as in the scan
+        return (doc for doc in found if filter_applies(filter, doc))  # type: ignore[no-untyped-call]
 
     iter_documents.__wrapped__ = scan  # type: ignore[attr-defined]  # the stock scan, for tests
-    Collection._iter_documents = iter_documents
+    Collection._iter_documents = iter_documents  # type: ignore[method-assign]
     _installed = True

@@ -19,7 +19,7 @@ OIDS = [ObjectId() for _ in range(4)]
 
 @pytest.fixture
 def collection() -> Any:
-    coll = mongomock.MongoClient(tz_aware=True).db.things
+    coll: Any = mongomock.MongoClient(tz_aware=True).db.things
     coll.insert_many(
         [{"_id": oid, "n": i, "tags": ["a", str(i)]} for i, oid in enumerate(OIDS)]
         + [{"_id": "sid:1", "n": 10}, {"_id": "jti-2", "n": 11}, {"_id": 7, "n": 12}]
@@ -73,14 +73,14 @@ def _outcome(run: Any) -> Any:
 def test_malformed_filter_fails_alike(collection: Any, query: dict[str, Any]) -> None:
     ours = _outcome(lambda: Collection._iter_documents(collection, query))
     assert ours == _outcome(lambda: SCAN(collection, query))
-    empty = mongomock.MongoClient().db.empty
+    empty: Any = mongomock.MongoClient().db.empty
     assert _outcome(lambda: Collection._iter_documents(empty, query)) == _outcome(
         lambda: SCAN(empty, query)
     )
 
 
 def test_expired_documents_are_not_found() -> None:
-    coll = mongomock.MongoClient(tz_aware=True).db.revoked
+    coll: Any = mongomock.MongoClient(tz_aware=True).db.revoked
     coll.create_index("expires_at", expireAfterSeconds=0)
     past = datetime.now(UTC) - timedelta(minutes=1)
     coll.insert_one({"_id": "sid:old", "expires_at": past})
