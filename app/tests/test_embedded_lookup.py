@@ -14,7 +14,9 @@ from app.db.embedded import install_id_lookup
 
 install_id_lookup()
 SCAN = Collection._iter_documents.__wrapped__  # type: ignore[attr-defined]
-OIDS = [ObjectId() for _ in range(4)]
+# Fixed ids: parametrize ids are their repr, and pytest-xdist workers must collect the same.
+OIDS = [ObjectId(f"{i:024x}") for i in range(1, 5)]
+ABSENT = ObjectId("f" * 24)
 
 
 @pytest.fixture
@@ -31,7 +33,7 @@ FILTERS: list[dict[str, Any]] = [
     {"_id": OIDS[1]},
     {"_id": OIDS[1], "n": 1},
     {"_id": OIDS[1], "n": 2},  # the key matches, the rest does not
-    {"_id": ObjectId()},  # absent
+    {"_id": ABSENT},  # absent
     {"_id": "sid:1"},
     {"_id": "SID:1"},
     {"_id": {"$in": ["jti-x", "sid:1"]}},
@@ -65,7 +67,7 @@ def _outcome(run: Any) -> Any:
     [
         {"n": {"$nope": 1}, "_id": OIDS[0]},
         {"_id": OIDS[0], "n": {"$nope": 1}},
-        {"_id": ObjectId(), "n": {"$nope": 1}},
+        {"_id": ABSENT, "n": {"$nope": 1}},
         {"_id": {"$in": ["sid:1"]}, "n": {"$nope": 1}},
     ],
     ids=repr,
