@@ -14,9 +14,7 @@ from app.db.embedded import install_id_lookup
 
 install_id_lookup()
 SCAN = Collection._iter_documents.__wrapped__  # type: ignore[attr-defined]
-# Fixed ids: parametrize ids are their repr, and pytest-xdist workers must collect the same.
-OIDS = [ObjectId(f"{i:024x}") for i in range(1, 5)]
-ABSENT = ObjectId("f" * 24)
+OIDS = [ObjectId(f"{i:024x}") for i in range(1, 5)]  # fixed: test ids must not vary
 
 
 @pytest.fixture
@@ -33,7 +31,7 @@ FILTERS: list[dict[str, Any]] = [
     {"_id": OIDS[1]},
     {"_id": OIDS[1], "n": 1},
     {"_id": OIDS[1], "n": 2},  # the key matches, the rest does not
-    {"_id": ABSENT},  # absent
+    {"_id": ObjectId("f" * 24)},  # absent
     {"_id": "sid:1"},
     {"_id": "SID:1"},
     {"_id": {"$in": ["jti-x", "sid:1"]}},
@@ -67,7 +65,7 @@ def _outcome(run: Any) -> Any:
     [
         {"n": {"$nope": 1}, "_id": OIDS[0]},
         {"_id": OIDS[0], "n": {"$nope": 1}},
-        {"_id": ABSENT, "n": {"$nope": 1}},
+        {"_id": ObjectId("f" * 24), "n": {"$nope": 1}},
         {"_id": {"$in": ["sid:1"]}, "n": {"$nope": 1}},
     ],
     ids=repr,
