@@ -1,6 +1,6 @@
 """A TypeScript SPA client, generated from the committed spec, walks the user journey
 against the app served by uvicorn: types by openapi-typescript (docs/openapi.json →
-clients/journey/generated/api.d.ts), `tsc --noEmit` on clients/journey/journey.mts, then the
+app/tests/client_journey/generated/api.d.ts), `tsc --noEmit` on app/tests/client_journey/journey.mts, then the
 compiled script run by Node with openapi-fetch. A type error, an unexpected status or a
 broken promise of the spec fails the build."""
 
@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENT = ROOT / "clients" / "journey"
+CLIENT = Path(__file__).resolve().parent / "client_journey"
 NODE_BIN = ROOT / "node_modules" / ".bin"
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
