@@ -24,6 +24,7 @@ from app.core.ratelimit import configure_limiter
 from app.db.session import connect
 from app.seed import bootstrap
 from app.services.notifications import stream as notification_stream
+from app.services.recommendations.engine import Recommender
 from app.storage import start_storage
 from app.tasks.runtime import TaskRuntime
 
@@ -74,6 +75,11 @@ TAGS = [
         "name": "notifications",
         "description": "Your inbox, its real-time stream, preferences, saved searches and one-click unsubscribe.",
     },
+    {
+        "name": "recommendations",
+        "description": "Opportunities and events ranked for your profile with a reason per "
+        "criterion, one item's match, more like this, and who an opportunity's rules reach.",
+    },
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -104,11 +110,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wait_seconds=settings.media_processing_wait_seconds,
             name="media",
         )
+        app.state.recommender = Recommender(settings).start()  # before tasks: they use it
         app.state.tasks = TaskRuntime(settings, role="api")
         await app.state.tasks.start()
         app.state.notification_hub = await notification_stream.start(settings)
         await bootstrap.prepare(settings)
         if settings.environment is not Environment.test:  # tests start hundreds of apps
+            app.state.recommender.warm_up(freeze=True)
             # Everything alive now (modules, app, seed data) lives as long as the process:
             # keep it out of the collector, or a full collection (e.g. during a burst of
             # uploads) pauses every request for 100+ ms.
@@ -121,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.media_pool.close()
             await app.state.tasks.close()  # before the database closes
             await notification_stream.stop(app.state.notification_hub)
+            await app.state.recommender.close()
             await app.state.storage.close()
             database.close()
             log.info("app_stopped")

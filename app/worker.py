@@ -27,6 +27,7 @@ from app.core.logging import configure_logging
 from app.db.session import connect
 from app.main import load_settings
 from app.services.notifications import stream as notification_stream
+from app.services.recommendations.engine import Recommender
 from app.tasks.runtime import TaskRuntime, import_task_modules
 
 log = structlog.get_logger("app.worker")
@@ -63,6 +64,7 @@ async def serve(
     """Run until `stop` is set, then shut down gracefully."""
     database = await connect(settings)
     import_task_modules(extra_modules)
+    recommender = Recommender(settings).start()
     runtime = TaskRuntime(settings, role="worker")
     await runtime.start()
     hub = await notification_stream.start(settings, listen=False)  # publishes to API streams
@@ -79,6 +81,7 @@ async def serve(
         if health is not None:
             health.close()
         await runtime.close()
+        await recommender.close()
         await notification_stream.stop(hub)
         database.close()
         log.info("worker_stopped")

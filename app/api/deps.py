@@ -17,6 +17,7 @@ from app.models.user import Role
 from app.services import auth as auth_service
 from app.services.auth import Principal
 from app.services.catalogue import Viewer, viewer
+from app.services.recommendations.engine import Recommender
 from app.storage import Storage
 
 
@@ -38,8 +39,14 @@ async def get_media_pool(request: Request) -> CpuPool:
     return pool
 
 
+async def get_recommender(request: Request) -> Recommender:
+    engine: Recommender = request.app.state.recommender
+    return engine
+
+
 StorageDep = Annotated[Storage, Depends(get_storage)]
 MediaPoolDep = Annotated[CpuPool, Depends(get_media_pool)]
+RecommenderDep = Annotated[Recommender, Depends(get_recommender)]
 
 
 class BearerAuth(OAuth2PasswordBearer):

@@ -167,6 +167,31 @@ class Settings(BaseSettings):
     media_processing_queue: int = Field(default=32, ge=0)
     media_processing_wait_seconds: float = Field(default=20.0, gt=0, le=300)
 
+    # Recommendations (app/services/recommendations): scoring runs in its own thread pool.
+    recommendation_text_provider: Literal["lexical", "azure_openai"] = "lexical"
+    recommendation_workers: int = Field(default=2, ge=1, le=64)
+    recommendation_queue: int = Field(default=64, ge=0)
+    recommendation_wait_seconds: float = Field(default=10.0, gt=0, le=120)
+    # A cached ranking is recomputed after this long even if nothing it depends on changed
+    # (freshness, deadlines and popularity move with time).
+    recommendation_cache_seconds: int = Field(default=3600, ge=0)
+    # Each process checks its in-memory index against the database this often besides the
+    # change counter (catches writes no signal announced), and re-fits it from scratch.
+    recommendation_index_refresh_seconds: float = Field(default=60.0, ge=0)
+    recommendation_index_rebuild_seconds: float = Field(default=3600.0, ge=1)
+    # Saves, applications and RSVPs of everyone (co-interaction, popularity) are reloaded
+    # this often.
+    recommendation_signals_seconds: float = Field(default=300.0, ge=0)
+    # When an item changes, the worker re-ranks for the users active in the last N days
+    # (at most this many, most recent first); others are re-ranked when they next ask.
+    recommendation_active_days: int = Field(default=14, ge=1, le=365)
+    recommendation_refresh_batch: int = Field(default=500, ge=0, le=100_000)
+    recommendation_embedding_dimensions: int | None = Field(default=256, ge=1, le=3072)
+    azure_openai_endpoint: str | None = None
+    azure_openai_embedding_deployment: str | None = None
+    azure_openai_api_key: SecretStr | None = None  # unset: managed identity (azure-identity)
+    azure_openai_api_version: str = "2024-10-21"
+
     @field_validator("cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
@@ -179,6 +204,13 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
+        if self.recommendation_text_provider == "azure_openai" and not (
+            self.azure_openai_endpoint and self.azure_openai_embedding_deployment
+        ):
+            raise ValueError(
+                "RECOMMENDATION_TEXT_PROVIDER=azure_openai needs AZURE_OPENAI_ENDPOINT and "
+                "AZURE_OPENAI_EMBEDDING_DEPLOYMENT"
+            )
         if "*" in self.cors_origins and self.cors_allow_credentials:
             raise ValueError("CORS_ORIGINS='*' cannot be combined with CORS_ALLOW_CREDENTIALS=true")
         if self.environment is Environment.production:

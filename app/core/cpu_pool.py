@@ -1,4 +1,5 @@
-"""A bounded pool for CPU- and memory-heavy work (image decoding and re-encoding).
+"""A bounded pool for CPU- and memory-heavy work (image decoding and re-encoding; scoring
+recommendations, in a pool of its own).
 
 At most `workers` jobs run at once, each in a dedicated thread (Pillow releases the GIL while
 it decodes and encodes, so the event loop keeps serving other requests). At most `queue`
@@ -30,8 +31,17 @@ class PoolBusy(ServiceUnavailable):
 
 
 class CpuPool:
-    def __init__(self, *, workers: int, queue: int, wait_seconds: float, name: str = "cpu") -> None:
+    def __init__(
+        self,
+        *,
+        workers: int,
+        queue: int,
+        wait_seconds: float,
+        name: str = "cpu",
+        busy: type[PoolBusy] = PoolBusy,
+    ) -> None:
         self.workers = workers
+        self.busy = busy
         self.queue = queue
         self.wait_seconds = wait_seconds
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
@@ -42,8 +52,9 @@ class CpuPool:
         self.peak_running = 0  # observed maximum, for tests and benchmarks
 
     def _busy(self) -> PoolBusy:
+        """503 with the pool's own code (MEDIA_BUSY, RECOMMENDATIONS_BUSY) and Retry-After."""
         retry = max(1, math.ceil(self.wait_seconds / 4))
-        return PoolBusy(headers={"Retry-After": str(retry)})
+        return self.busy(headers={"Retry-After": str(retry)})
 
     async def run(self, fn: Callable[[], R]) -> R:
         """Run `fn` in a worker thread once a slot is free; 503 when the queue is full or the

@@ -42,6 +42,9 @@ def make_client(settings: Settings) -> tuple[Any, bool]:
     if settings.mongodb_url is None:
         from mongomock_motor import AsyncMongoMockClient
 
+        from app.db.embedded import install_id_lookup
+
+        install_id_lookup()
         return AsyncMongoMockClient(tz_aware=True), True
     return (
         AsyncIOMotorClient(

@@ -17,6 +17,7 @@ from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, Partnership
 from app.models.preferences import NotificationPreferences
 from app.models.profile import Profile
+from app.models.recommendation import CatalogueGeneration, RecommendationCache, TextEmbedding
 from app.models.reference import ReferenceItem
 from app.models.reminder import Reminder
 from app.models.saved_search import (
@@ -65,6 +66,9 @@ DOCUMENT_MODELS: list[type[Document]] = [
     SourceRun,
     IngestedEntry,
     DuplicateSuggestion,
+    RecommendationCache,
+    CatalogueGeneration,
+    TextEmbedding,
 ]
 
 __all__ = [
@@ -73,6 +77,7 @@ __all__ = [
     "Announcement",
     "AuditEntry",
     "AuthSession",
+    "CatalogueGeneration",
     "DigestRecord",
     "DigestSchedule",
     "Dismissal",
@@ -93,6 +98,7 @@ __all__ = [
     "OutboxEmail",
     "Partnership",
     "Profile",
+    "RecommendationCache",
     "ReferenceItem",
     "Reminder",
     "RevokedToken",
@@ -105,5 +111,6 @@ __all__ = [
     "Source",
     "SourceRun",
     "TaskEffect",
+    "TextEmbedding",
     "User",
 ]

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 from pymongo import IndexModel
 
 from app.models.catalogue import INGESTION_INDEXES, REVISION_QUEUE_INDEX, CatalogueItem
-from app.models.profile import BusinessStage
+from app.models.profile import BusinessStage, RevenueBand
 
 # Rolling opportunities sort after every dated one.
 ROLLING_SORT_DATE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -22,6 +22,9 @@ class Eligibility(BaseModel):
     target_communities: list[str] = Field(default_factory=list)
     min_years_in_business: int | None = None
     max_years_in_business: int | None = None
+    min_team_size: int | None = None
+    max_team_size: int | None = None
+    revenue_bands: list[RevenueBand] = Field(default_factory=list)
     criteria: str | None = None
 
 

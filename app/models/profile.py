@@ -49,6 +49,14 @@ class SocialLink(BaseModel):
     url: str
 
 
+class FundingNeed(BaseModel):
+    """What the business is looking for, in minor units of `currency` (either bound optional)."""
+
+    amount_min: int | None = None
+    amount_max: int | None = None
+    currency: str
+
+
 class Demographics(BaseModel):
     """Optional, self-described; shown only to the owner and admins."""
 
@@ -75,6 +83,7 @@ class Profile(Document, Timestamps):
     target_communities: list[str] = Field(default_factory=list)
     sdgs: list[str] = Field(default_factory=list)
     interests: list[str] = Field(default_factory=list)
+    funding: FundingNeed | None = None
     website: str | None = None
     social_links: list[SocialLink] = Field(default_factory=list)
     visibility: Visibility = Visibility.members

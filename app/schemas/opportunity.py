@@ -10,7 +10,7 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo, field_va
 
 from app.core.pagination import Page
 from app.models.catalogue import ItemStatus
-from app.models.profile import BusinessStage
+from app.models.profile import BusinessStage, RevenueBand
 from app.schemas.catalogue import (
     CatalogueCreateFields,
     CatalogueItemRead,
@@ -44,6 +44,11 @@ class EligibilitySchema(InputModel):
     target_communities: SlugList = Field(default_factory=list)
     min_years_in_business: int | None = Field(default=None, ge=0, le=200)
     max_years_in_business: int | None = Field(default=None, ge=0, le=200)
+    min_team_size: int | None = Field(default=None, ge=0, le=1_000_000)
+    max_team_size: int | None = Field(default=None, ge=0, le=1_000_000)
+    revenue_bands: list[RevenueBand] = Field(
+        default_factory=list, max_length=5, description="Any of these annual revenue bands."
+    )
     criteria: str | None = Field(default=None, max_length=5000)
 
 
@@ -55,6 +60,9 @@ class EligibilityRead(BaseModel):
     target_communities: list[str]
     min_years_in_business: int | None
     max_years_in_business: int | None
+    min_team_size: int | None = None
+    max_team_size: int | None = None
+    revenue_bands: list[RevenueBand] = Field(default_factory=list)
     criteria: str | None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from app.core.pagination import Page
 from app.models.profile import (
@@ -17,7 +17,8 @@ from app.models.profile import (
 )
 from app.schemas.common import InputModel, PatchModel
 from app.schemas.query import PageQuery
-from app.schemas.validators import CountryCode, SlugList, Url
+from app.schemas.validators import CountryCode, CurrencyCode, SlugList, Url
+from app.utils.strict_json import INT_MAX
 
 CURRENT_YEAR_MAX = 2100
 
@@ -25,6 +26,27 @@ CURRENT_YEAR_MAX = 2100
 class SocialLinkSchema(InputModel):
     platform: SocialPlatform
     url: Url
+
+
+class FundingNeedSchema(InputModel):
+    """The funding the business looks for: matched against opportunities' amount ranges.
+    Replaced as a whole (PATCH sends the whole object, or null to clear it)."""
+
+    amount_min: int | None = Field(default=None, ge=0, le=INT_MAX, description="Minor units.")
+    amount_max: int | None = Field(default=None, ge=0, le=INT_MAX, description="Minor units.")
+    currency: CurrencyCode
+
+    @model_validator(mode="after")
+    def _range(self) -> FundingNeedSchema:
+        if self.amount_min is None and self.amount_max is None:
+            raise ValueError("give amount_min, amount_max or both")
+        if (
+            self.amount_min is not None
+            and self.amount_max is not None
+            and self.amount_min > self.amount_max
+        ):
+            raise ValueError("amount_min must not exceed amount_max")
+        return self
 
 
 class DemographicsSchema(InputModel):
@@ -52,6 +74,9 @@ class ProfileWrite(InputModel):
     target_communities: SlugList = Field(default_factory=list)
     sdgs: SlugList = Field(default_factory=list)
     interests: SlugList = Field(default_factory=list, description="Tag slugs.")
+    funding: FundingNeedSchema | None = Field(
+        default=None, description="What you look for; matched with opportunities' amounts."
+    )
     website: Url | None = None
     social_links: list[SocialLinkSchema] = Field(default_factory=list, max_length=10)
     visibility: Visibility = Visibility.members
@@ -70,6 +95,7 @@ class ProfilePatch(PatchModel):
             "city",
             "website",
             "demographics",
+            "funding",
         }
     )
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
@@ -86,6 +112,7 @@ class ProfilePatch(PatchModel):
     target_communities: SlugList | None = None
     sdgs: SlugList | None = None
     interests: SlugList | None = None
+    funding: FundingNeedSchema | None = None
     website: Url | None = None
     social_links: list[SocialLinkSchema] | None = Field(default=None, max_length=10)
     visibility: Visibility | None = None
@@ -95,6 +122,12 @@ class ProfilePatch(PatchModel):
 class SocialLinkRead(BaseModel):
     platform: SocialPlatform
     url: str
+
+
+class FundingNeedRead(BaseModel):
+    amount_min: int | None
+    amount_max: int | None
+    currency: str
 
 
 class DemographicsRead(BaseModel):
@@ -124,6 +157,7 @@ class ProfileRead(BaseModel):
     target_communities: list[str]
     sdgs: list[str]
     interests: list[str]
+    funding: FundingNeedRead | None = None
     website: str | None
     social_links: list[SocialLinkRead]
     visibility: Visibility
@@ -138,13 +172,14 @@ class ProfileRead(BaseModel):
     @classmethod
     def from_doc(cls, p: Profile, *, private_view: bool) -> ProfileRead:
         data = p.model_dump(
-            exclude={"id", "user_id", "avatar_media_id", "demographics", "revision_id"}
+            exclude={"id", "user_id", "avatar_media_id", "demographics", "revision_id", "funding"}
         )
         return cls(
             **data,
             id=str(p.id),
             user_id=str(p.user_id),
             avatar_media_id=str(p.avatar_media_id) if p.avatar_media_id else None,
+            funding=FundingNeedRead.model_validate(p.funding.model_dump()) if p.funding else None,
             demographics=DemographicsRead.model_validate(p.demographics.model_dump())
             if private_view and p.demographics
             else None,

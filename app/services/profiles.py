@@ -11,7 +11,7 @@ from app.core.pagination import SortSpec, paginate
 from app.models.profile import Profile, Visibility
 from app.models.reference import ReferenceKind
 from app.schemas.profile import ProfilePatch, ProfileQuery, ProfileWrite
-from app.services import reference
+from app.services import reference, signals
 from app.services.access import is_admin, object_id
 from app.services.auth import Principal
 from app.services.versioning import save_versioned
@@ -69,6 +69,7 @@ async def put_mine(
             raise Conflict(
                 "Your profile was created meanwhile; retry.", code="PROFILE_EXISTS"
             ) from exc
+        await _announce(profile, values)
         return profile, True
     return await _apply(existing, values, expected_version), False
 
@@ -83,7 +84,14 @@ async def patch_mine(
 
 
 async def _apply(profile: Profile, values: dict[str, Any], expected_version: int | None) -> Profile:
-    return await save_versioned(profile, values, expected_version, "profile")
+    fresh = await save_versioned(profile, values, expected_version, "profile")
+    await _announce(fresh, values)
+    return fresh
+
+
+async def _announce(profile: Profile, values: dict[str, Any]) -> None:
+    """Tell listeners (recommendations) which fields were written."""
+    await signals.profile_changed.send(signals.ProfileChanged(profile.user_id, frozenset(values)))
 
 
 async def get(principal: Principal | None, profile_id: str) -> Profile:

@@ -26,6 +26,7 @@ TASK_MODULES = (
     "app.tasks.notifications",
     "app.tasks.alerts",
     "app.tasks.ingestion",
+    "app.tasks.recommendations",
 )
 
 

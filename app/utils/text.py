@@ -52,6 +52,11 @@ def _stem(token: str) -> str:
     return token
 
 
+def words(text: str) -> list[str]:
+    """The normalised words of `text`, in order, repeats kept (for term frequencies)."""
+    return [_stem(w) for w in _WORD.findall(fold(text)) if len(w) >= 2 and w not in STOPWORDS]
+
+
 def tokens(text: str) -> list[str]:
     """Search tokens of `text`, in order, de-duplicated."""
     seen: dict[str, None] = {}

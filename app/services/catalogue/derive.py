@@ -81,5 +81,6 @@ async def refresh_organisation(kind: CatalogueKind[T], org: Organisation) -> int
             {"_id": item.id},
             {"$set": {**fields, "updated_at": utcnow()}},
         )
+        await kind.announce(item.id, fields)
         changed += 1
     return changed

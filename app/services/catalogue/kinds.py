@@ -5,7 +5,7 @@ written against this object only; nothing in them names a kind.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -16,6 +16,7 @@ from app.core.pagination import SortSpec
 from app.models.catalogue import CatalogueItem, ItemStatus
 from app.models.media import MediaOwnerKind
 from app.models.reference import ReferenceKind
+from app.services import signals
 from app.services.catalogue.viewer import Viewer
 
 T = TypeVar("T", bound=CatalogueItem)
@@ -132,3 +133,10 @@ class CatalogueKind(Generic[T]):
     def not_found(self) -> NotFound:
         code = f"{self.entity.upper()}_NOT_FOUND"
         return NotFound(f"The {self.entity} was not found.", code=code)
+
+    async def announce(self, item_id: PydanticObjectId | None, fields: Iterable[str]) -> None:
+        """Tell listeners (recommendations…) that an item's live content or status changed;
+        called after the write succeeded."""
+        if item_id is not None:
+            change = signals.ItemChanged(self.entity, item_id, frozenset(fields))
+            await signals.item_changed.send(change)

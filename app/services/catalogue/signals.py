@@ -1,7 +1,8 @@
 """The catalogue's one outward seam: after a change reached readers (an edit that went
 live, an approved revision, a workflow transition, a moderation decision), tell whoever
-follows items (`services/item_changes.py`: saved searches, savers, organisation members).
-The catalogue knows nothing about them; this call only enqueues background work."""
+follows items (`services/item_changes.py`: saved searches, savers, organisation members)
+and whoever listens for item changes (`services/signals.py`: recommendations), with the
+fields that changed. The catalogue knows nothing about them; this only enqueues work."""
 
 from __future__ import annotations
 
@@ -24,3 +25,13 @@ async def changed(
     await item_changes.after_change(
         kind.entity, kind.moderated, before, after, actor, action, reason
     )
+    await kind.announce(after.id, changed_fields(before, after))
+
+
+def changed_fields(before: CatalogueItem | None, after: CatalogueItem) -> set[str]:
+    """The fields whose stored values differ (every field for a new item)."""
+    new = after.model_dump()
+    if before is None:
+        return set(new)
+    old = before.model_dump()
+    return {name for name, value in new.items() if old.get(name) != value}

@@ -152,4 +152,5 @@ async def purge(kind: CatalogueKind[T], who: Viewer, key: str) -> PydanticObject
         await model.get_motor_collection().delete_many({field_name: item.id})
     await item.delete()
     await audit.record(who.principal, "purge", kind.entity, item.id, item.model_dump(), None)
+    await kind.announce(item.id, {"status"})
     return item.id

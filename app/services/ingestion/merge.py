@@ -154,6 +154,7 @@ async def _fold(
             {"status": before.value, "merged_into": None},
             {"status": ItemStatus.archived.value, "merged_into": str(keeper.id)},
         )
+        await kind.announce(duplicate.id, {"status", "merged_into"})  # recommendations
     assert duplicate.id is not None  # noqa: S101
     assert keeper.id is not None  # noqa: S101
     if kind is OPPORTUNITY_KIND:

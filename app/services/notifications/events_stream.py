@@ -3,6 +3,10 @@
 First what the client missed (with `Last-Event-ID`), then each notification the hub
 delivers, and a heartbeat comment when nothing happened for a while (proxies such as Azure
 Front Door close idle connections; the client then reconnects with `Last-Event-ID`).
+
+The stream lives no longer than the access token that opened it, and each heartbeat checks
+the denylist: a logout, password change or deactivation ends an open stream within one
+heartbeat, and the client must reconnect with a valid token.
 """
 
 from __future__ import annotations
@@ -12,10 +16,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from beanie import PydanticObjectId
 from starlette.requests import Request
 
 from app.core.config import Settings
+from app.models.base import utcnow
+from app.services import sessions
+from app.services.auth import Principal
 from app.services.notifications import inbox, stream
 from app.services.notifications.notify import stream_message
 
@@ -26,8 +32,9 @@ def frame(message: dict[str, Any]) -> bytes:
 
 
 async def events(
-    request: Request, user_id: PydanticObjectId, last_event_id: str | None, settings: Settings
+    request: Request, principal: Principal, last_event_id: str | None, settings: Settings
 ) -> AsyncIterator[bytes]:
+    user_id = principal.id
     hub = stream.current()
     heartbeat = settings.notification_stream_heartbeat_seconds
     if hub is None:  # pragma: no cover - the API lifespan starts one
@@ -41,13 +48,16 @@ async def events(
                 sent.add(message["id"])
                 yield frame(message)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + settings.notification_stream_max_seconds
+        token_left = (principal.exp - utcnow()).total_seconds()
+        deadline = loop.time() + min(settings.notification_stream_max_seconds, token_left)
         while (left := deadline - loop.time()) > 0:
             try:
                 message = await asyncio.wait_for(queue.get(), timeout=min(heartbeat, left))
             except TimeoutError:
                 if await request.is_disconnected():
                     return
+                if await sessions.is_revoked(principal.jti, principal.sid):
+                    return  # logged out, password changed, deactivated: reconnect to go on
                 if deadline - loop.time() > 0:
                     yield b": heartbeat\n\n"
                 continue

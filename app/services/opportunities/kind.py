@@ -23,10 +23,10 @@ from app.services.catalogue.search import range_clause
 def rules(current: Opportunity | None, changes: Mapping[str, Any]) -> dict[str, Any]:
     """The opportunity's rules over its state after `changes` (`current` is None on create).
 
-    Amounts need a currency and min ≤ max; a rolling opportunity has no deadline. On an
-    update that sets only one of `rolling` and `deadline`, the other follows: switching to
-    rolling drops the deadline, giving a deadline ends rolling (returned as implied
-    changes). Raises ValidationFailed listing every problem; never changes its inputs."""
+    Amounts need a currency and min ≤ max, and so do the eligibility ranges (years in
+    business, team size); a rolling opportunity has no deadline. On an update that sets only
+    one of `rolling` and `deadline`, the other follows: switching to rolling drops the
+    deadline, giving a deadline ends rolling (returned as implied changes). Raises ValidationFailed listing every problem; never changes its inputs."""
     state = merged(current, changes)
     problems = []
     implied: dict[str, Any] = {}
@@ -35,6 +35,7 @@ def rules(current: Opportunity | None, changes: Mapping[str, Any]) -> dict[str, 
         problems.append("currency is required when an amount is given")
     if low is not None and high is not None and low > high:
         problems.append("amount_min must not exceed amount_max")
+    problems += _eligibility_ranges(state.get("eligibility"))
     if state.get("rolling") and state.get("deadline") is not None:
         if current is not None and "rolling" in changes and "deadline" not in changes:
             implied["deadline"] = None
@@ -44,6 +45,19 @@ def rules(current: Opportunity | None, changes: Mapping[str, Any]) -> dict[str, 
             problems.append("a rolling opportunity has no deadline")
     reject(problems)
     return implied
+
+
+def _eligibility_ranges(eligibility: Any) -> list[str]:
+    """Each eligibility range (years in business, team size) has min ≤ max."""
+    if eligibility is None:
+        return []
+    values = eligibility if isinstance(eligibility, Mapping) else dict(eligibility)
+    problems = []
+    for name in ("years_in_business", "team_size"):
+        low, high = values.get(f"min_{name}"), values.get(f"max_{name}")
+        if low is not None and high is not None and low > high:
+            problems.append(f"eligibility.min_{name} must not exceed eligibility.max_{name}")
+    return problems
 
 
 def deadline_sort(item: Opportunity) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from pydantic import AwareDatetime, BaseModel
 
 from app.schemas.query import PageQuery
-from app.tests.factories import UserWithToken, make_event, make_org
+from app.tests.factories import UserWithToken, make_event, make_opportunity, make_org
 from app.tests.hostile import assert_answered, b64
 
 API = "/api/v1"
@@ -156,6 +156,7 @@ class World:
 async def world(app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken) -> World:
     org = await make_org(client, admin)
     event = await make_event(client, admin, org["id"], publish_as=admin)
+    opportunity = await make_opportunity(client, admin, org["id"], publish_as=admin)
     rsvp = await client.put(f"{API}/events/{event['id']}/rsvp", headers=admin.headers, json={})
     assert rsvp.status_code in (200, 201), rsvp.text
     saved = await client.post(
@@ -180,6 +181,7 @@ async def world(app: FastAPI, client: httpx.AsyncClient, admin: UserWithToken) -
     values = {
         "source_id": source.json()["id"],
         "event_id": event["id"],
+        "opportunity_id": opportunity["id"],
         "organisation_id": org["id"],
         "search_id": saved.json()["id"],
     }
@@ -211,6 +213,10 @@ async def test_the_lists_are_found(app: FastAPI, world: World) -> None:
         f"{API}/opportunities",
         f"{API}/events",
         f"{API}/events/{{event_id}}/attendees",
+        f"{API}/events/{{event_id}}/similar",
+        f"{API}/opportunities/{{opportunity_id}}/similar",
+        f"{API}/me/recommendations/opportunities",
+        f"{API}/me/recommendations/events",
         f"{API}/me/opportunities",
         f"{API}/me/events",
         f"{API}/me/invitations",

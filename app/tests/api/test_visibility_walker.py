@@ -65,6 +65,8 @@ ROUTES: dict[str, str] = {
     "/api/v1/me/saved-searches": "account",
     "/api/v1/me/saved-searches/{search_id}": "account",
     "/api/v1/me/saved-searches/{search_id}/matches": "account",  # published items only
+    "/api/v1/me/recommendations/opportunities": "catalogue",
+    "/api/v1/me/recommendations/events": "catalogue",
     "/api/v1/media/{media_id}": "media",
     "/api/v1/media/{media_id}/content": "media",
     "/api/v1/profiles": "public",
@@ -79,12 +81,16 @@ ROUTES: dict[str, str] = {
     "/api/v1/opportunities": "catalogue",
     "/api/v1/opportunities/{opportunity_id}": "catalogue",
     "/api/v1/opportunities/{opportunity_id}/revision": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/match": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/similar": "catalogue",
+    "/api/v1/opportunities/{opportunity_id}/audience": "catalogue",
     "/api/v1/events": "catalogue",
     "/api/v1/events/{event_id}": "catalogue",
     "/api/v1/events/{event_id}.ics": "catalogue",
     "/api/v1/events/{event_id}/attendees": "catalogue",
     "/api/v1/events/{event_id}/attendees.csv": "catalogue",
     "/api/v1/events/{event_id}/revision": "catalogue",
+    "/api/v1/events/{event_id}/similar": "catalogue",
     "/api/v1/admin/users": "admin",
     "/api/v1/admin/users/{user_id}": "admin",
     "/api/v1/admin/audit": "admin",
@@ -337,6 +343,14 @@ QUERY_VARIANTS: dict[str, Callable[[World], list[dict[str, Any]]]] = {
         {"include_total": "true"},
     ],
     "/api/v1/me/events": lambda w: [{}, {"include_total": "true"}],
+    "/api/v1/me/recommendations/opportunities": lambda w: [
+        {"limit": 100, "include_total": "true", "include_ineligible": "true"}
+    ],
+    "/api/v1/me/recommendations/events": lambda w: [
+        {"limit": 100, "include_total": "true", "include_ineligible": "true"}
+    ],
+    "/api/v1/opportunities/{opportunity_id}/similar": lambda w: [{"limit": 100}],
+    "/api/v1/events/{event_id}/similar": lambda w: [{"limit": 100}],
     "/api/v1/opportunities": lambda w: list_variants("opportunities", w),
     "/api/v1/events": lambda w: list_variants("events", w),
     "/api/v1/admin/moderation": lambda w: [{}, {"moderation": "revision"}, {"moderation": "link"}],

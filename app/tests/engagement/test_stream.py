@@ -141,6 +141,62 @@ async def test_the_stream_needs_a_bearer_token(app):
         assert json.loads(await s.body())["error"]["code"] == "NOT_AUTHENTICATED"
 
 
+async def _ended(s: Stream, within: float) -> bool:
+    """Read frames until the response body ends (True) or `within` seconds pass."""
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                message = await s.messages.get()
+                if not message.get("more_body", False):
+                    return True
+    except TimeoutError:
+        return False
+
+
+async def test_logout_ends_an_open_stream(app, client, entrepreneur):
+    async with Stream(app, entrepreneur.headers) as s:
+        await s.frame()
+        assert not await _ended(s, 0.5)  # heartbeats: the stream stays open
+        response = await client.post("/api/v1/auth/logout", headers=entrepreneur.headers)
+        assert response.status_code == 204
+        assert await _ended(s, 3)  # within a heartbeat or two
+    async with Stream(app, entrepreneur.headers) as s:  # and the token cannot reopen it
+        assert s.status == 401
+
+
+async def test_the_stream_lasts_no_longer_than_its_token(app, entrepreneur):
+    """The stream's deadline is the access token's expiry when that comes first."""
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.services.auth import Principal
+    from app.services.notifications import events_stream
+
+    class Connected:
+        async def is_disconnected(self) -> bool:
+            return False
+
+    principal = Principal(
+        id=PydanticObjectId(entrepreneur.id),
+        role=entrepreneur.user.role,
+        jti="j-expiring",
+        sid="s-expiring",
+        exp=utcnow() + timedelta(seconds=1),
+    )
+    frames = events_stream.events(
+        Connected(),
+        principal,
+        None,
+        app.state.settings,  # type: ignore[arg-type]
+    )
+
+    async def drain() -> int:
+        return len([frame async for frame in frames])
+
+    count = await asyncio.wait_for(drain(), 5)  # FAST allows 20 s; the token, 1 s
+    assert count >= 2  # the opening frame and at least one heartbeat
+
+
 async def test_a_quiet_in_app_channel_does_not_push(app, client, entrepreneur):
     await client.put(
         "/api/v1/me/notification-preferences",

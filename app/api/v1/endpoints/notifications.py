@@ -61,9 +61,10 @@ async def stream(
     """Server-Sent Events: each new notification as an `event: notification` whose `id` is
     the notification's id, a `: heartbeat` comment every NOTIFICATION_STREAM_HEARTBEAT_SECONDS.
     Reconnect with `Last-Event-ID` to receive what you missed (a repeat is possible: the
-    same id)."""
+    same id). The stream ends when the access token expires or its session is revoked
+    (checked at each heartbeat); reconnect with a fresh token."""
     return StreamingResponse(
-        events_stream.events(request, principal.id, last_event_id, settings),
+        events_stream.events(request, principal, last_event_id, settings),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
