@@ -184,10 +184,10 @@ async def test_the_stream_lasts_no_longer_than_its_token(app, entrepreneur):
         exp=utcnow() + timedelta(seconds=1),
     )
     frames = events_stream.events(
-        Connected(),
+        Connected(),  # type: ignore[arg-type]
         principal,
         None,
-        app.state.settings,  # type: ignore[arg-type]
+        app.state.settings,
     )
 
     async def drain() -> int:
