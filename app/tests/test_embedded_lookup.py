@@ -14,7 +14,7 @@ from app.db.embedded import install_id_lookup
 
 install_id_lookup()
 SCAN = Collection._iter_documents.__wrapped__  # type: ignore[attr-defined]
-OIDS = [ObjectId() for _ in range(4)]
+OIDS = [ObjectId(f"64b7f0c2a1b2c3d4e5f6071{i}") for i in range(4)]  # fixed: test ids
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ FILTERS: list[dict[str, Any]] = [
     {"_id": OIDS[1]},
     {"_id": OIDS[1], "n": 1},
     {"_id": OIDS[1], "n": 2},  # the key matches, the rest does not
-    {"_id": ObjectId()},  # absent
+    {"_id": ObjectId("64b7f0c2a1b2c3d4e5f607ff")},  # absent
     {"_id": "sid:1"},
     {"_id": "SID:1"},
     {"_id": {"$in": ["jti-x", "sid:1"]}},
@@ -65,7 +65,7 @@ def _outcome(run: Any) -> Any:
     [
         {"n": {"$nope": 1}, "_id": OIDS[0]},
         {"_id": OIDS[0], "n": {"$nope": 1}},
-        {"_id": ObjectId(), "n": {"$nope": 1}},
+        {"_id": ObjectId("64b7f0c2a1b2c3d4e5f607fe"), "n": {"$nope": 1}},
         {"_id": {"$in": ["sid:1"]}, "n": {"$nope": 1}},
     ],
     ids=repr,
