@@ -12,7 +12,7 @@ from beanie import PydanticObjectId
 from app.core.exceptions import NotFound
 from app.models.announcement import Announcement, Segment
 from app.models.base import utcnow
-from app.models.notification import Reason, Subject
+from app.models.notification import Notification, Reason, Subject
 from app.models.profile import Profile
 from app.models.user import User
 from app.services import audit, reference
@@ -106,7 +106,6 @@ async def fan_out(announcement_id: str) -> int:
         base["_id"] = {"$in": among}
     after = doc.reached_after
     note = draft(doc)
-    reached = 0
     while True:
         query = dict(base)
         if after is not None:
@@ -123,13 +122,18 @@ async def fan_out(announcement_id: str) -> int:
         ids = [PydanticObjectId(u["_id"]) for u in users]
         prefs = await preferences.get_many(ids)
         for user_id in ids:
-            if await notify(user_id, note, prefs[user_id]):
-                reached += 1
-        after = ids[-1]
-        await collection.update_one(
-            {"_id": doc.id}, {"$set": {"reached_after": after}, "$inc": {"recipients": reached}}
+            await notify(user_id, note, prefs[user_id])
+        # Counted from what exists, not from what this run created: a run that died
+        # mid-batch notified some of these already (the retry's `notify` finds them). The
+        # batch is counted by the run that moves `reached_after` past it, once.
+        reached = await Notification.get_motor_collection().count_documents(
+            {"user_id": {"$in": ids}, "dedupe_key": note.dedupe_key}
         )
-        reached = 0
+        await collection.update_one(
+            {"_id": doc.id, "reached_after": after},
+            {"$set": {"reached_after": ids[-1]}, "$inc": {"recipients": reached}},
+        )
+        after = ids[-1]
     await collection.update_one(
         {"_id": doc.id}, {"$set": {"status": "done", "finished_at": utcnow()}}
     )

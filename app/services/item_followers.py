@@ -14,7 +14,7 @@ from beanie import PydanticObjectId
 from app.core.config import Settings
 from app.models.catalogue import CatalogueItem
 from app.models.event import Event
-from app.models.interaction import OpportunityInteraction, Rsvp
+from app.models.interaction import OpportunityInteraction, Rsvp, RsvpStatus
 from app.models.notification import ChangeNote, Reason, Subject
 from app.models.opportunity import Opportunity
 from app.models.organisation import Organisation, OrgRole
@@ -39,6 +39,9 @@ LABELS = {
     "timezone": "time zone",
 }
 DATES = {"deadline"}
+# Fields only insiders see (an event's online link: organisers and people going, as
+# `services/events/kind.going` decides for reads): their changes are told to insiders only.
+INSIDER_FIELDS: dict[str, frozenset[str]] = {"event": frozenset({"online_url"})}
 MOMENTS = {"start_at", "end_at", "registration_deadline"}
 
 
@@ -51,6 +54,16 @@ async def savers(kind: str, item_id: PydanticObjectId) -> list[PydanticObjectId]
     else:
         cursor = Rsvp.get_motor_collection().find({"event_id": item_id}, {"user_id": 1})
     return [PydanticObjectId(d["user_id"]) async for d in cursor]
+
+
+async def insiders(kind: str, item_id: PydanticObjectId) -> set[PydanticObjectId]:
+    """Followers who may see the kind's insider fields: people going to the event."""
+    if kind != "event":
+        return set()
+    cursor = Rsvp.get_motor_collection().find(
+        {"event_id": item_id, "status": RsvpStatus.going.value}, {"user_id": 1}
+    )
+    return {PydanticObjectId(d["user_id"]) async for d in cursor}
 
 
 def _money(value: Any, currency: str | None) -> str:
@@ -150,14 +163,18 @@ async def notify_savers(
         c["field"] == "status" and c["after"] == "cancelled" for c in changes
     )
     rest = [c for c in changes if not (cancelled and c["field"] == "status")]
+    hidden = INSIDER_FIELDS.get(kind, frozenset())
+    outside = [c for c in rest if c["field"] not in hidden]  # what non-insiders may be told
+    going = await insiders(kind, PydanticObjectId(item_id)) if len(outside) < len(rest) else set()
     plain = item.model_dump(mode="json")
     sent = 0
     for user_id in users:
         zone = prefs[user_id].timezone
         if cancelled and await notify(user_id, _draft_cancelled(settings, item), prefs[user_id]):
             sent += 1
-        if rest:
-            draft = _draft_change(settings, kind, item, version, notes(rest, plain, zone))
+        told = rest if user_id in going else outside
+        if told:
+            draft = _draft_change(settings, kind, item, version, notes(told, plain, zone))
             if await notify(user_id, draft, prefs[user_id]):
                 sent += 1
     log.info("savers_notified", kind=kind, item_id=item_id, users=len(users), sent=sent)

@@ -53,10 +53,29 @@ class FetchRefused(Exception):
         self.message = message
 
 
+# Never reachable on the public internet, whatever this Python's `ipaddress` tables say
+# (they changed in patch releases): IETF protocol assignments, deprecated site-local IPv6.
+SPECIAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("fec0::/10"))
+
+
+def _embedded(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and reaches (mapped, 6to4, Teredo's server)."""
+    if isinstance(ip, ipaddress.IPv4Address):
+        return None
+    return ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+
+
 def address_allowed(address: str, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    inner = _embedded(ip)
+    if inner is not None and isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        # 6to4 / Teredo: the IPv6 address must be allowed, and so must the IPv4 inside
+        if not address_allowed(str(inner), allow_private):
+            return False
+    elif inner is not None:
+        ip = inner
+    if any(ip in network for network in SPECIAL if ip.version == network.version):
+        return False
     if ip in METADATA_ADDRESSES or ip.is_link_local or ip.is_multicast or ip.is_unspecified:
         return False
     if ip.is_loopback or ip.is_private or ip in CARRIER_NAT:

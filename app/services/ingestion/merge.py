@@ -9,8 +9,10 @@ write and safe to repeat, so a retried or interrupted merge finishes the same wa
    from then on (`services/access.by_id_or_slug`), and sync clients see it leave;
 3. saves and applications (opportunities) or RSVPs (events) move to the kept item, each
    counted there once (the domain modules' `move_rows` / `move_rsvps`);
-4. its ingestion keys point at the kept item, so its source updates that one;
-5. the suggestion is marked merged (audited).
+4. what else users hold on it moves too (`ingestion.holdings`: dismissals, saved-search
+   matches, reminders, notifications' subject);
+5. its ingestion keys point at the kept item, so its source updates that one;
+6. the suggestion is marked merged (audited).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from app.services.auth import Principal
 from app.services.catalogue import CatalogueKind
 from app.services.events import KIND as EVENT_KIND
 from app.services.events.rsvps import move_rsvps
+from app.services.ingestion import holdings
 from app.services.opportunities import KIND as OPPORTUNITY_KIND
 from app.services.opportunities.interactions import move_rows
 
@@ -156,8 +159,10 @@ async def _fold(
     assert keeper.id is not None  # noqa: S101
     if kind is OPPORTUNITY_KIND:
         await move_rows(duplicate.id, keeper.id)
+        await holdings.move("opportunity", duplicate.id, keeper.id)
     else:
         await move_rsvps(duplicate, keeper)
+        await holdings.move("event", duplicate.id, keeper.id)
     await IngestedEntry.get_motor_collection().update_many(
         {"item_id": duplicate.id}, {"$set": {"item_id": keeper.id}}
     )

@@ -43,15 +43,30 @@ def content_hash(fields: dict[str, Any]) -> str:
 Column = tuple[tuple[str, ...], str, bool]  # parents, leaf, is a list
 
 
+MAX_DEPTH = 3  # `eligibility.countries` is two; nothing we take is deeper
+
+
 def _plan(header: list[str]) -> list[Column | None]:
-    """Each column's place in a row, worked out once per file."""
+    """Each column's place in a row, worked out once per file. ValueError for a header no
+    row could be read by: a column twice, a column that is also another's parent (`venue`
+    and `venue.city`), an empty or too deep path."""
     plan: list[Column | None] = []
+    names: set[str] = set()
+    parents_seen: set[str] = set()
     for column in header:
         name = column.strip().lstrip("\ufeff")
         if not name:
             plan.append(None)
             continue
-        *parents, leaf = name.split(".")
+        path = name.split(".")
+        if len(path) > MAX_DEPTH or not all(path):
+            raise ValueError(f"column {name[:100]!r}: not a field name")
+        prefixes = {".".join(path[:n]) for n in range(1, len(path))}
+        if name in names or name in parents_seen or prefixes & names:
+            raise ValueError(f"column {name[:100]!r} twice (or inside another column)")
+        names.add(name)
+        parents_seen |= prefixes
+        *parents, leaf = path
         plan.append((tuple(parents), leaf, name in LIST_FIELDS))
     return plan
 
@@ -91,7 +106,11 @@ def read_csv(body: IO[bytes]) -> Iterator[Row]:
                     return
                 continue
             if plan is None:
-                plan = _plan(cells)
+                try:
+                    plan = _plan(cells)
+                except ValueError as exc:
+                    yield reader.line_num, {}, f"unreadable header: {exc}"
+                    return
                 continue
             if not any(cell.strip() for cell in cells):
                 continue

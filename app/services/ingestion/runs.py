@@ -7,6 +7,7 @@ claimed by one conditional update before it starts, so a duplicated task runs it
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -213,8 +214,9 @@ async def _ingest(
         horizon_days=settings.ingest_ical_horizon_days,
     )
     entries: Iterator[Entry] = parsers.parse(source.kind, fetched.body, context)
-    if source.kind in WHOLE_DOCUMENT:
-        entries = iter(await asyncio.to_thread(list, entries))
+    if source.kind in WHOLE_DOCUMENT:  # never more than the run takes (+1: "over the limit")
+        first = itertools.islice(entries, settings.ingest_max_entries + 1)
+        entries = iter(await asyncio.to_thread(list, first))
     for number, entry in enumerate(entries, start=1):
         if number > settings.ingest_max_entries:
             report.add(

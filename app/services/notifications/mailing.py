@@ -14,7 +14,10 @@ from beanie import PydanticObjectId, SortDirection
 from app import email
 from app.core.config import Settings
 from app.models.base import utcnow
+from app.models.catalogue import ItemStatus
+from app.models.event import Event
 from app.models.notification import DigestRecord, DigestSchedule, Notification
+from app.models.opportunity import Opportunity
 from app.models.user import User
 from app.services import dismissals
 from app.services.notifications import preferences, timing
@@ -30,11 +33,28 @@ async def _recipient(user_id: PydanticObjectId) -> User | None:
     return user if user is not None and user.is_active else None
 
 
-async def _dismissed(doc: Notification) -> bool:
+# News of an item that only makes sense while it is public ("a new match for your search"):
+# withdrawn by the time its e-mail leaves (quiet hours, a digest the next morning), it is
+# not sent. Notices about items the user follows (changed, cancelled, reminders) still go.
+WHILE_PUBLIC = frozenset({"saved_search_match"})
+MODELS: dict[str, type[Opportunity] | type[Event]] = {"opportunity": Opportunity, "event": Event}
+
+
+async def _withheld(doc: Notification) -> bool:
+    """Not to be e-mailed: the user dismissed its item, or it is news of an item that is
+    no longer public (`WHILE_PUBLIC`)."""
     subject = doc.subject
-    if subject.kind not in ("opportunity", "event") or not subject.id:
+    if subject.kind not in MODELS or not subject.id:
         return False
     item = PydanticObjectId(subject.id)
+    if doc.category in WHILE_PUBLIC:
+        found = (
+            await MODELS[subject.kind]
+            .get_motor_collection()
+            .find_one({"_id": item, "status": ItemStatus.published.value}, {"_id": 1})
+        )
+        if found is None:
+            return True
     return bool(await dismissals.dismissed_ids(doc.user_id, subject.kind, [item]))
 
 
@@ -43,7 +63,7 @@ async def send_instant(settings: Settings, claim: Claim) -> None:
     doc = Notification.model_validate(claim.document)
     user = await _recipient(doc.user_id)
     collection = Notification.get_motor_collection()
-    if user is None or await _dismissed(doc):
+    if user is None or await _withheld(doc):
         await collection.update_one({"_id": doc.id}, {"$set": {"email_state": "skipped"}})
         return
     from app.services.notifications import emails  # templates and their context
@@ -88,7 +108,7 @@ async def send_digest(settings: Settings, claim: Claim) -> datetime | None:
             .sort([("created_at", ASC), ("_id", ASC)])
             .to_list()
         )
-        keep = [n for n in pending if not await _dismissed(n)]
+        keep = [n for n in pending if not await _withheld(n)]
         dropped = [n.id for n in pending if n not in keep]
         if dropped:
             await Notification.get_motor_collection().update_many(

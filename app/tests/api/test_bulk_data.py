@@ -196,3 +196,31 @@ async def test_an_export_imports_back(client, staff, partner) -> None:
     copies = await items(client, staff, "events")
     assert [(c["title"], c["start_at"]) for c in copies] == [("Round trip", event["start_at"])]
     assert copies[0]["slug"] != event["slug"]
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        ("title,title.x,type", "column 'title.x' twice (or inside another column)"),
+        ("venue.city,venue,title", "column 'venue' twice (or inside another column)"),
+        ("title,type,title", "column 'title' twice (or inside another column)"),
+        (".".join(["a"] * 100_000) + ",title", "not a field name"),
+        ("venue..city,title", "column 'venue..city': not a field name"),
+    ],
+    ids=["leaf-then-parent", "parent-then-leaf", "twice", "deep", "empty-part"],
+)
+async def test_a_header_no_row_fits_is_one_clear_problem(client, staff, header, why) -> None:
+    """A column that is also another's parent (`title` and `title.x`) crashed the import
+    (500: a string cannot hold a field), a header dotted 100 000 deep too (RecursionError);
+    a column given twice silently kept the last cell. Each is now the file's one problem."""
+    org = await make_org(client, staff)
+    cells = ",".join(["x"] * (header.count(",") + 1))
+    content = f"{header},organisation_id\n{cells},{org['id']}\n".encode()
+    response = await _import(client, staff, content, kind="event", dry_run="false")
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["rows"], report["invalid"], report["created"]) == (1, 1, 0), report
+    [problem] = report["problems"]
+    assert problem["line"] == 1
+    assert problem["error"].startswith("unreadable header: ")
+    assert why in problem["error"]

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
+from beanie import PydanticObjectId
 
+from app import email
+from app.models.reminder import Reminder
+from app.models.saved_search import SavedSearchMatch
 from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
 from app.tests.ingest import server as fixture_server
@@ -275,3 +280,68 @@ async def test_concurrent_merges_land_once(client, staff, partner, make_user, fe
     [winner] = landed
     kept = (await client.get(f"{API}/opportunities/{winner}", headers=staff.headers)).json()
     assert kept["saves"] == 3  # moved once, however many merges ran
+
+
+async def test_merge_moves_what_users_hold_on_the_merged_item(
+    client, staff, partner, make_user, feeds
+) -> None:
+    """Dismissals, saved-search matches, reminders and notifications about the merged item
+    were left on it (archived: the matches list hid them, the reminders never fired, a
+    dismissed keeper came back in alerts); they now follow it to the kept item, once."""
+    org = await make_org(client, partner)
+    hand = await make_opportunity(
+        client, partner, org["id"], title="USDA SBIR Phase I (agriculture)", publish_as=staff,
+        application_url="https://nifa.usda.gov/grants/programs/sbir-sttr/",
+        deadline="2098-06-01T12:00:00Z",
+    )  # fmt: skip
+    alice, bob, carol = await make_user(), await make_user(), await make_user()
+    search = await client.post(
+        f"{API}/me/saved-searches",
+        headers=alice.headers,
+        json={"name": "Grants", "kind": "opportunity", "query": {"type": "grant"}},
+    )
+    assert search.status_code == 201, search.text
+    source = await make_source(
+        client, staff, org["id"], feeds.put_fixture("grants-extract.xml"), **GRANTS
+    )
+    await run_now(client, staff, source["id"])
+    [suggestion] = await _duplicates(client, staff, tier="url")
+    ingested = next(i for i in suggestion["items"] if i["id"] != hand["id"])
+    approve = await client.post(
+        f"{API}/opportunities/{ingested['id']}/approve", headers=staff.headers
+    )
+    assert approve.status_code == 200, approve.text
+    await email.drain()  # percolation: alice's search matches the ingested item
+    saved = await client.put(f"{API}/opportunities/{ingested['id']}/save", headers=alice.headers)
+    assert saved.status_code == 200
+    for who, targets in ((bob, [ingested["id"], hand["id"]]), (carol, [ingested["id"]])):
+        for target in targets:
+            put = await client.put(
+                f"{API}/me/dismissed/opportunity/{target}",
+                headers=who.headers,
+                json={"reason": "not_relevant"},
+            )
+            assert put.status_code in (200, 201), put.text
+    [note] = (await client.get(f"{API}/notifications", headers=alice.headers)).json()["items"]
+    assert note["subject"]["id"] == ingested["id"]
+    merge = f"{API}/admin/duplicates/{suggestion['id']}/merge"
+
+    for _ in range(2):  # a repeated merge finds everything moved already
+        merged = await client.post(merge, headers=staff.headers, json={"keep": hand["id"]})
+        assert merged.status_code == 200, merged.text
+        for who in (bob, carol):
+            rows = (await client.get(f"{API}/me/dismissed", headers=who.headers)).json()["items"]
+            assert [r["item_id"] for r in rows] == [hand["id"]]
+        matches = await client.get(
+            f"{API}/me/saved-searches/{search.json()['id']}/matches", headers=alice.headers
+        )
+        assert matches.status_code == 200, matches.text
+        if not _:  # (the second look has nothing new)
+            assert [m["item_id"] for m in matches.json()["items"]] == [hand["id"]]
+        assert [str(m.item_id) for m in await SavedSearchMatch.find().to_list()] == [hand["id"]]
+        notes = (await client.get(f"{API}/notifications", headers=alice.headers)).json()["items"]
+        assert [n["subject"]["id"] for n in notes] == [hand["id"]]
+        reminders = await Reminder.find({"user_id": PydanticObjectId(alice.id)}).to_list()
+        assert {str(r.item_id) for r in reminders} == {hand["id"]}
+        assert {r.target_at.replace(tzinfo=None) for r in reminders} == {datetime(2098, 6, 1, 12)}
+        assert await Reminder.find({"item_id": PydanticObjectId(ingested["id"])}).count() == 0

@@ -134,6 +134,12 @@ def test_production_refuses_private_networks() -> None:
         ("0.0.0.0", True, False),  # noqa: S104 - an address under test
         ("224.0.0.1", True, False),
         ("2606:4700:4700::1111", False, True),
+        # IPv4 inside IPv6 (6to4) reaches that IPv4: judged by it
+        ("2002:7f00:1::1", False, False),
+        ("2002:a9fe:a9fe::1", True, False),
+        ("2002:5db8:d822::1", False, True),
+        ("fec0::1", True, False),  # site-local (deprecated, still routed inside networks)
+        ("192.0.0.8", True, False),  # IETF protocol assignments
     ],
 )
 def test_address_rules(address: str, allow_private: bool, allowed: bool) -> None:

@@ -5,7 +5,7 @@ once staff approve it; cancelling an event tells everyone who RSVPed."""
 from __future__ import annotations
 
 from app.email import drain
-from app.tests.engagement.helpers import API
+from app.tests.engagement.helpers import API, outbox
 from app.tests.factories import make_event, make_opportunity, make_org
 
 
@@ -159,3 +159,43 @@ async def test_event_changes_and_cancellation_reach_people_who_rsvped(
     assert "Venue flooded" not in str(await inbox(client, entrepreneur))
     # the cancellation is told as an RSVP notification, not twice
     assert len(await inbox(client, entrepreneur, category="saved_item_changed")) == 1
+
+
+async def test_a_new_online_link_is_told_only_to_people_going(
+    client, partner, staff, entrepreneur, make_user
+):
+    """The online link is for organisers and people going: someone merely interested (or
+    waitlisted) is not sent it in a change note, in the inbox or by e-mail."""
+    interested = await make_user()
+    org = await make_org(client, partner)
+    event = await make_event(client, partner, org["id"], publish_as=staff)
+    for user, status in ((entrepreneur, "going"), (interested, "interested")):
+        rsvp = await client.put(
+            f"{API}/events/{event['id']}/rsvp", headers=user.headers, json={"status": status}
+        )
+        assert rsvp.status_code in (200, 201), rsvp.text
+    await drain()
+    moved = await client.patch(
+        f"{API}/events/{event['id']}",
+        headers=staff.headers,
+        json={"online_url": "https://meet.example.org/new-secret-room"},
+    )
+    assert moved.status_code == 200, moved.text
+    await drain()
+    (told,) = await inbox(client, entrepreneur, category="saved_item_changed")
+    assert told["changes"][0]["after"] == "https://meet.example.org/new-secret-room"
+    assert await inbox(client, interested, category="saved_item_changed") == []
+    both = await client.patch(
+        f"{API}/events/{event['id']}",
+        headers=staff.headers,
+        json={"online_url": "https://meet.example.org/third-room", "price": 500, "currency": "KES"},
+    )
+    assert both.status_code == 200, both.text
+    await drain()
+    (note,) = await inbox(client, interested, category="saved_item_changed")
+    assert [c["field"] for c in note["changes"]] == ["price", "currency"]
+    assert "room" not in str(note)
+    (mail,) = await outbox(to=interested.email, template="saved_item_changed")
+    assert "price" in mail.body
+    assert "room" not in mail.body
+    assert "room" not in (mail.html or "")

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 from beanie import PydanticObjectId
 
 from app.email import drain
+from app.models.announcement import Announcement
 from app.models.notification import Notification
 from app.models.user import User
+from app.services import announcements
 from app.tests.engagement.helpers import API, outbox
 from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_opportunity, make_org
@@ -223,3 +225,33 @@ async def test_announcement_validation_and_access(client, admin, entrepreneur):
         404,
         "ANNOUNCEMENT_NOT_FOUND",
     )
+
+
+async def test_an_announcement_resumed_after_a_dead_run_counts_each_recipient_once(
+    client, admin, make_user
+):
+    """A fan-out that died after notifying a batch but before counting it: the retry's
+    `notify` finds those notifications and created none, so the announcement said 0
+    recipients for a batch that was reached. The batch is now counted from what exists."""
+    readers = [await make_user() for _ in range(3)]
+    for reader in readers:
+        await _opt_in(client, reader)
+    response = await client.post(
+        f"{API}/admin/announcements",
+        headers=admin.headers,
+        json={"title": "Office hours", "body": "Fridays.", "segment": {"roles": ["entrepreneur"]}},
+    )
+    assert response.status_code == 201, response.text
+    await drain()
+    url = f"{API}/admin/announcements/{response.json()['id']}"
+    assert (await client.get(url, headers=admin.headers)).json()["recipients"] == 3
+    # as the dead run left it: everyone notified, nothing counted, still sending
+    await Announcement.get_motor_collection().update_one(
+        {"_id": PydanticObjectId(response.json()["id"])},
+        {"$set": {"status": "sending", "reached_after": None, "recipients": 0}},
+    )
+    assert await announcements.fan_out(response.json()["id"]) == 3
+    done = (await client.get(url, headers=admin.headers)).json()
+    assert (done["status"], done["recipients"]) == ("done", 3)
+    for reader in readers:
+        assert len(await inbox(client, reader)) == 1

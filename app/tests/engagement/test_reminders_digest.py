@@ -176,3 +176,38 @@ async def test_a_dismissed_item_leaves_the_digest_and_an_empty_one_is_not_sent(
     assert due is not None
     await sweep_digests(due)
     assert await outbox(entrepreneur.email) == []
+
+
+async def test_news_of_an_item_withdrawn_before_the_digest_is_not_mailed(
+    client, partner, staff, entrepreneur
+):
+    """A saved-search match waits for the morning digest; the item was taken down in
+    between (closed, archived, sent back to review): its title and link were still
+    e-mailed. News of an item that is no longer public now stays out of the e-mail; a
+    change notice about a followed item (its closing, say) still goes."""
+    org = await make_org(client, partner)
+    kept = await make_opportunity(client, partner, org["id"], publish_as=staff, title="Wind grant")
+    gone = await make_opportunity(client, partner, org["id"], publish_as=staff, title="Scam grant")
+    for item in (kept, gone):
+        await give(
+            entrepreneur,
+            "saved_search_match",
+            title=f"New opportunity for “Grants”: {item['title']}",
+            subject=Subject(kind="opportunity", id=item["id"], title=item["title"]),
+        )
+    closed = await give(
+        entrepreneur,
+        "saved_item_changed",
+        title="Closed: Scam grant",
+        subject=Subject(kind="opportunity", id=gone["id"], title=gone["title"]),
+        email_override="daily",
+    )
+    taken = await client.post(f"{API}/opportunities/{gone['id']}/close", headers=staff.headers)
+    assert taken.status_code == 200, taken.text
+    due = (await DigestSchedule.get(PydanticObjectId(entrepreneur.id))).due_at
+    assert due is not None
+    await sweep_digests(due)
+    [mail] = await outbox(entrepreneur.email)
+    assert "Wind grant" in mail.body
+    assert closed.title in mail.body
+    assert "New opportunity for “Grants”: Scam grant" not in mail.body

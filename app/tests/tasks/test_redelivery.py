@@ -73,10 +73,17 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    def __init__(self, settings: Settings, tmp_path: Path, **env: str) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        tmp_path: Path,
+        imports: tuple[str, ...] = ("app.tests.tasks.sample",),
+        **env: str,
+    ) -> None:
         self.log = tmp_path / f"worker-{uuid.uuid4().hex[:6]}.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "app.worker", "--import", "app.tests.tasks.sample"],
+        modules = [arg for module in imports for arg in ("--import", module)]
+        self.process = subprocess.Popen(  # noqa: S603 - our worker, our test modules
+            [sys.executable, "-m", "app.worker", *modules],
             cwd=ROOT,
             env=worker_env(settings, **env),
             stdout=subprocess.DEVNULL,

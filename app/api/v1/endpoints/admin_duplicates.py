@@ -39,8 +39,9 @@ async def merge_duplicate(
     body: Annotated[MergeRequest | None, Body()] = None,
 ) -> DuplicateRead:
     """Keep one item (`keep`, default the first of `item_ids`); the other is archived and
-    its id and slug lead to the kept one; its saves and RSVPs move there. Safe to repeat:
-    a retried or interrupted merge finishes the same way."""
+    its id and slug lead to the kept one; its saves, RSVPs, dismissals, saved-search
+    matches, reminders and notifications move there. Safe to repeat: a retried or
+    interrupted merge finishes the same way."""
     return DuplicateRead.of(await merge.merge(who, duplicate_id, body.keep if body else None))
 
 

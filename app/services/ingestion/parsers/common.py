@@ -38,6 +38,7 @@ class ParseContext:
     timezone: str | None  # the source's default, for floating times and dates
     horizon_days: int = 365
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    budget_seconds: float = 60.0  # for expanding what a document implies (iCal recurrences)
 
     @property
     def zone(self) -> tzinfo:

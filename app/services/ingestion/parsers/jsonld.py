@@ -1,11 +1,19 @@
-"""Web pages carrying schema.org `Event` JSON-LD (extruct's JSON-LD extractor)."""
+"""Web pages carrying schema.org `Event` JSON-LD (extruct's JSON-LD extractor).
+
+A page is someone else's file: each `<script type="application/ld+json">` is read on its
+own (one broken or absurdly nested block is a skipped entry, the page's other blocks still
+arrive), and nodes are walked without recursion, no deeper than `MAX_DEPTH` `@graph`s.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import IO, Any
 
-from extruct.jsonld import JsonLdExtractor
+import lxml.etree
+from extruct.jsonld import HTML_OR_JS_COMMENTLINE
+from extruct.utils import parse_html
 
 from app.services.ingestion.parsers.common import Entry, ParseContext, iso_datetime
 
@@ -13,14 +21,32 @@ ONLINE = "OnlineEventAttendanceMode"
 MIXED = "MixedEventAttendanceMode"
 
 
+MAX_DEPTH = 8
+SCRIPTS = lxml.etree.XPath('descendant-or-self::script[@type="application/ld+json"]')
+
+
+def _decode(script: str) -> Any:
+    """One block's JSON (as extruct reads it: lenient on control characters, and once more
+    without a leading HTML or JavaScript comment line); ValueError when it is not JSON."""
+    try:
+        return json.loads(script, strict=False)
+    except ValueError:
+        return json.loads(HTML_OR_JS_COMMENTLINE.sub("", script), strict=False)
+
+
 def _nodes(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _nodes(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _nodes(data["@graph"])
+    """Nodes in document order: lists flattened, `@graph`s descended (bounded, iterative)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            continue
+        if isinstance(value, list):
+            stack.extend((item, depth + 1) for item in reversed(value))
+        elif isinstance(value, dict):
+            yield value
+            if "@graph" in value:
+                stack.append((value["@graph"], depth + 1))
 
 
 def _is_event(node: dict[str, Any]) -> bool:
@@ -40,12 +66,23 @@ def _text(value: Any) -> str:
 def parse(body: IO[bytes], context: ParseContext) -> Iterator[Entry]:
     html = body.read().decode("utf-8", errors="replace")
     try:
-        found = JsonLdExtractor().extract(html, base_url=context.base_url)
-    except ValueError:
-        found = []
-    for node in _nodes(found):
-        if _is_event(node):
-            yield _entry(node, context)
+        scripts = SCRIPTS(parse_html(html, encoding="UTF-8"))
+    except (ValueError, lxml.etree.ParserError):  # empty or not HTML at all
+        return
+    for number, script in enumerate(scripts if isinstance(scripts, list) else [], start=1):
+        try:
+            found = _decode(str(script.xpath("string()")))
+        except RecursionError:  # json's C decoder gives up at the interpreter's depth
+            found, problem = [], "JSON-LD nested too deep"
+        except ValueError:
+            found, problem = [], "JSON-LD block is not JSON"
+        else:
+            problem = ""
+        if problem:
+            yield Entry(external_id=f"{context.base_url}#ld+json-{number}", problem=problem)
+        for node in _nodes(found):
+            if _is_event(node):
+                yield _entry(node, context)
 
 
 def _entry(node: dict[str, Any], context: ParseContext) -> Entry:
