@@ -332,8 +332,9 @@ class SimilarEventPage(Page[SimilarEvent]):
 
 
 class OverallCounts(BaseModel):
-    """Profiles by how the opportunity's rules judge them; null: fewer than the k-anonymity
-    threshold, or hidden so that such a count cannot be worked out from the others."""
+    """Profiles by how the opportunity's rules judge them, rounded down to a multiple of the
+    k-anonymity threshold; null: fewer than that, or hidden so that such a count cannot be
+    worked out from the others."""
 
     match: int | None = Field(description="Every rule met (or none set).")
     unknown: int | None = Field(description="No rule failed; some cannot be checked.")
@@ -356,8 +357,11 @@ class CriterionAudienceRead(VerdictCounts):
 
 class AudienceRead(BaseModel):
     opportunity_id: str
-    k_anonymity: int = Field(description="No count below this is shown.")
-    profiles: int | None = Field(description="Founder profiles on the platform.")
+    k_anonymity: int = Field(
+        description="No count below this is shown, and every count shown is rounded down to "
+        "a multiple of it."
+    )
+    profiles: int | None = Field(description="Founder profiles on the platform (rounded down).")
     overall: OverallCounts
     criteria: list[CriterionAudienceRead]
 

@@ -2,12 +2,16 @@
 staff: how many founder profiles meet each criterion and all of them — counts only, k-anonymous.
 
 Every profile counts (whatever its visibility: the rules apply to all founders), judged by
-the same `criteria` code recommendations use. No count below K_ANONYMITY is shown; and
-because each row's cells add up to the number of profiles, which is shown, more cells are
-hidden until the hidden ones add up to 0 or at least K_ANONYMITY — so no small count can be
-worked out by subtraction. (Comparing the answers before and after editing the rules can
-still narrow things down; edits to approved items go through moderation, and only the
-organisation and staff see this.)
+the same `criteria` code recommendations use. No count below K_ANONYMITY is shown; because
+each row's cells add up to the number of profiles, more cells are hidden until the hidden
+ones add up to 0 or at least K_ANONYMITY; and every count shown (the total too) is rounded
+down to a multiple of K_ANONYMITY. Exact counts could be worked out otherwise: across rows
+(the overall row's mismatches are one criterion's when no other rule excludes anyone, and
+the row's total then gives that criterion's hidden cells), and across calls (a draft's rules
+edited to take in one more country: the difference is the founders there). Rounded, any
+count derived from the others spans at least K_ANONYMITY values. (Coarsening is not
+differential privacy: many edits, or fake founder accounts, can still narrow things down;
+only the organisation and staff see this.)
 """
 
 from __future__ import annotations
@@ -41,16 +45,21 @@ VERDICT_NAMES = ("match", "partial", "unknown", "mismatch")
 OVERALL = ("match", "unknown", "mismatch")  # every rule met / none failed, some unknown / failed
 
 
+def coarse(n: int, k: int = K_ANONYMITY) -> int | None:
+    """`n` as shown: None below `k`, otherwise rounded down to a multiple of `k`."""
+    return None if n < k else n - n % k
+
+
 def suppress(counts: dict[str, int], k: int = K_ANONYMITY) -> dict[str, int | None]:
     """Hide cells below `k`, then the smallest others until what is hidden adds up to 0 or
-    at least `k` (the row's total is public)."""
+    at least `k` (the row's total is public); the rest rounded down to a multiple of `k`."""
     hidden = {name for name, n in counts.items() if n < k}
     while 0 < sum(counts[name] for name in hidden) < k:
         shown = [name for name in counts if name not in hidden]
         if not shown:
             break
         hidden.add(min(shown, key=lambda name: (counts[name], name)))
-    return {name: None if name in hidden else n for name, n in counts.items()}
+    return {name: None if name in hidden else coarse(n, k) for name, n in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -117,7 +126,7 @@ async def audience(engine: Recommender, who: Viewer, key: str) -> Audience:
     rules = [hard for _, hard in codes(ProfileFacts(), facts)]  # hard: the item sets a rule
     return Audience(
         item_id=facts.id,
-        profiles=total if total >= K_ANONYMITY else None,
+        profiles=coarse(total),
         overall=suppress({name: overall[name] for name in OVERALL}),
         criteria=[
             CriterionAudience(criterion, rule, suppress({**empty, **counter}))

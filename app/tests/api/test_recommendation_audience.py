@@ -10,12 +10,20 @@ from app.tests.errors import assert_error
 from app.tests.factories import API, add_member, make_opportunity, make_org
 
 
+async def founders(client, make_user, *profiles: dict) -> None:
+    for fields in profiles:
+        founder = await make_user()
+        body = {**FULL_PROFILE, "region": None, **fields}
+        response = await client.put(f"{API}/profiles/me", headers=founder.headers, json=body)
+        assert response.status_code == 201, response.text
+
+
 def test_suppression_hides_small_counts_and_what_would_reveal_them() -> None:
     assert suppress({"match": 50, "partial": 0, "unknown": 7, "mismatch": 9}) == {
         "match": 50,
         "partial": None,  # 0 < 5: hidden; the hidden cells add up to 0, nothing to protect
-        "unknown": 7,
-        "mismatch": 9,
+        "unknown": 5,  # 7 and 9: shown rounded down to a multiple of 5
+        "mismatch": 5,
     }
     # 2 is hidden; on its own it could be worked out from the total: hide the next smallest
     assert suppress({"match": 50, "partial": 0, "unknown": 2, "mismatch": 40}) == {
@@ -30,7 +38,7 @@ def test_suppression_hides_small_counts_and_what_would_reveal_them() -> None:
         "mismatch": None,
     }
     assert suppress({"match": 6, "unknown": 3, "mismatch": 4}) == {
-        "match": 6,
+        "match": 5,
         "unknown": None,
         "mismatch": None,
     }
@@ -62,24 +70,24 @@ async def test_counts_per_criterion_are_k_anonymous(
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["k_anonymity"] == 5
-    assert body["profiles"] == 14
+    assert body["profiles"] == 10  # 14, rounded down
     by = {c["criterion"]: c for c in body["criteria"]}
     assert by["location"] == {
         "criterion": "location",
         "rule": True,
-        "match": 8,
+        "match": 5,  # 8
         "partial": None,
         "unknown": None,  # 3
         "mismatch": None,  # 3
     }
-    assert by["industries"]["match"] == 14
+    assert by["industries"]["match"] == 10
     assert by["stage"]["rule"] is False
-    assert body["overall"] == {"match": 8, "unknown": None, "mismatch": None}
+    assert body["overall"] == {"match": 5, "unknown": None, "mismatch": None}
     assert "qzvsecretidentity" not in response.text
     assert "female" not in response.text
     for counts in [body["overall"], *body["criteria"]]:
         shown = [v for k, v in counts.items() if k not in ("criterion", "rule") and v is not None]
-        assert all(v >= 5 for v in shown)
+        assert all(v >= 5 and v % 5 == 0 for v in shown)
     # staff may look too; others may not
     assert (await client.get(url, headers=staff.headers)).status_code == 200
     assert_error(
@@ -106,3 +114,40 @@ async def test_a_draft_can_be_checked_by_its_organisation_only(client, partner, 
         404,
         "OPPORTUNITY_NOT_FOUND",
     )
+
+
+async def test_no_small_count_follows_from_other_rows_or_a_rule_edit(
+    client, partner, make_user
+) -> None:
+    # 10 in Kenya (5 without a stage), 5 in Uganda, 1 in Rwanda, 1 who gives no country
+    await founders(
+        client,
+        make_user,
+        *[{"country": "KE", "stage": "early_revenue" if n < 5 else None} for n in range(10)],
+        *[{"country": "UG"} for _ in range(5)],
+        {"country": "RW"},
+        {"country": None},
+    )
+    org = await make_org(client, partner)
+    rules = {"countries": ["KE"], "stages": ["early_revenue", "growth"]}
+    draft = await make_opportunity(client, partner, org["id"], eligibility=rules)
+    url = f"{API}/opportunities/{draft['id']}/audience"
+    body = (await client.get(url, headers=partner.headers)).json()
+    by = {c["criterion"]: c for c in body["criteria"]}
+    # Exact counts would give away the one founder without a country: nobody fails the stage
+    # rule (its hidden cells add up to 17 - 12 - 5 = 0), so the 6 overall mismatches are the
+    # location's, and 17 - 10 - 6 = 1 is its hidden unknown.
+    assert body["profiles"] == 15  # 17
+    assert by["location"]["match"] == 10
+    assert (by["stage"]["match"], by["stage"]["unknown"]) == (10, 5)  # 12, 5
+    assert body["overall"] == {"match": 5, "unknown": 5, "mismatch": 5}  # 5, 6, 6
+    # a draft's rules change freely: taking in Rwanda too does not show its one founder
+    changed = await client.patch(
+        f"{API}/opportunities/{draft['id']}",
+        headers=partner.headers,
+        json={"eligibility": {**rules, "countries": ["KE", "RW"]}},
+    )
+    assert changed.status_code == 200, changed.text
+    after = (await client.get(url, headers=partner.headers)).json()
+    assert {c["criterion"]: c for c in after["criteria"]}["location"]["match"] == 10  # 11
+    assert after["overall"] == body["overall"]  # 6, 5, 6 exactly

@@ -121,6 +121,7 @@ async def opportunity_audience(
 ) -> AudienceRead:
     """For the organisation's members and staff: how many founder profiles meet each of the
     opportunity's criteria, and all of its rules. k-anonymous: no count below 5 is shown
-    (null), nor one that could be worked out from those shown."""
+    (null), nor one that could be worked out from those shown; counts are rounded down to
+    a multiple of 5."""
     found = await audience.audience(engine, who, opportunity_id)
     return AudienceRead.of(found, audience.K_ANONYMITY)
