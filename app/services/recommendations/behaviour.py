@@ -3,7 +3,10 @@
 - Everyone's positive interactions (saves and applications of opportunities, RSVPs to
   events) as one sparse users × items matrix, reloaded every RECOMMENDATION_SIGNALS_SECONDS:
   popularity, and "founders who saved X also saved Y" (item-to-item cosine over the users
-  who interacted with both).
+  who interacted with both). A pair counts only when at least CO_MIN_FOUNDERS founders
+  (besides the one asking) interacted with both: saves and applications are private, and
+  "more like this" is public — with one founder behind a pair, it would tell anyone who
+  knows what that founder saved what else they saved or applied to.
 - One user's own feedback, read fresh on every request: their positives, and what they
   dismissed with which reason (`dismissals.reasons`).
 """
@@ -27,6 +30,8 @@ from app.services import dismissals
 from app.services.recommendations.facts import Kind
 from app.services.recommendations.features import FloatArray
 from app.services.recommendations.text import Run
+
+CO_MIN_FOUNDERS = 5  # founders behind an item pair before it says "also saved" (k-anonymity)
 
 POSITIVE_OPPORTUNITY: dict[str, Any] = {
     "$or": [{"saved": True}, {"application_status": {"$ne": None}}]
@@ -94,16 +99,21 @@ class Interactions:
     def co_scores(
         self, columns: Any, sources: list[PydanticObjectId], user: PydanticObjectId | None
     ) -> FloatArray:
-        """Σ over `sources` of cosine(users of source, users of item), per snapshot row."""
+        """Σ over `sources` of cosine(users of source, users of item), per snapshot row,
+        over the pairs at least CO_MIN_FOUNDERS other founders share."""
         cols = [self.items[s] for s in sources if s in self.items]
         if not cols or self.matrix.shape[0] == 0:
             return np.zeros(len(columns), np.float64)
-        weights = np.asarray(
-            self.matrix[:, cols] @ (1.0 / np.sqrt(self.counts[cols])), np.float64
-        ).ravel()
-        if user is not None and user in self.users:
-            weights[self.users[user]] = 0.0  # not the founder's own co-occurrences
-        per_item = np.asarray(self.matrix.T @ weights, np.float64).ravel()
+        users_of = self.matrix[:, cols]  # users × sources
+        if user is not None and user in self.users:  # not the founder's own co-occurrences
+            others = np.ones(self.matrix.shape[0], np.float32)
+            others[self.users[user]] = 0.0
+            users_of = sp.diags(others) @ users_of
+        together = sp.csr_matrix(users_of.T @ self.matrix)  # sources × items: founders with both
+        together.data[together.data < CO_MIN_FOUNDERS] = 0.0
+        together.eliminate_zeros()
+        weights = 1.0 / np.sqrt(self.counts[cols])
+        per_item = np.asarray(together.T @ weights, np.float64).ravel()
         per_item /= np.sqrt(np.maximum(self.counts, 1.0))
         out: FloatArray = np.where(columns >= 0, per_item[np.maximum(columns, 0)], 0.0)
         return out

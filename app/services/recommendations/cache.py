@@ -23,7 +23,7 @@ from app.services.recommendations.behaviour import Feedback
 from app.services.recommendations.facts import Kind, ProfileFacts
 from app.services.recommendations.ranking import Scored
 
-RANKING_VERSION = "1"  # bump when the ranking changes: every cached ranking becomes stale
+RANKING_VERSION = "2"  # bump when the ranking changes: every cached ranking becomes stale
 READ_MARK_EVERY = timedelta(hours=1)  # how often a read refreshes `last_read_at`
 PACKED = np.dtype([("id", "u1", (12,)), ("score", "<i4"), ("eligible", "?")])
 

@@ -95,13 +95,12 @@ async def test_not_eligible_teaches_rules_like_those(client, partner, staff, ent
 async def test_founders_who_saved_this_also_saved(client, partner, staff, entrepreneur, make_user):
     org = await make_org(client, partner)
     x, y, z = [await published(client, partner, staff, org) for _ in range(3)]
-    for _ in range(2):  # two founders saved both x and y
+    for _ in range(5):  # five founders saved both x and y (fewer would not count)
         fan = await make_user()
         for item in (x, y):
             await client.put(f"{API}/opportunities/{item['id']}/save", headers=fan.headers)
-    loner = await make_user()  # z is as popular, but with nothing in common
-    await client.put(f"{API}/opportunities/{z['id']}/save", headers=loner.headers)
-    await client.put(f"{API}/opportunities/{z['id']}/save", headers=(await make_user()).headers)
+    for _ in range(5):  # z is as popular, but with nothing in common
+        await client.put(f"{API}/opportunities/{z['id']}/save", headers=(await make_user()).headers)
     await put_profile(client, entrepreneur)
     await client.put(f"{API}/opportunities/{x['id']}/save", headers=entrepreneur.headers)
     page = await recommended(client, entrepreneur)
@@ -111,6 +110,39 @@ async def test_founders_who_saved_this_also_saved(client, partner, staff, entrep
     first = similar.json()["items"][0]
     assert first["item"]["id"] == y["id"]
     assert "Founders who saved this also saved it" in first["because"]
+
+
+async def test_one_founders_saves_are_not_told_by_similar_items(
+    client, partner, staff, entrepreneur, make_user
+):
+    """Saves and applications are private: "founders who saved this also saved" needs
+    several founders behind a pair, or it would tell what one founder saved or applied to."""
+    orgs = [await make_org(client, partner) for _ in range(3)]  # no diversity penalty
+    x, y, z = [await published(client, partner, staff, org) for org in orgs]
+    target = await make_user()  # whoever knows the target saved x must not learn about z
+    await client.put(f"{API}/opportunities/{x['id']}/save", headers=target.headers)
+    applied = await client.put(
+        f"{API}/opportunities/{z['id']}/application",
+        headers=target.headers,
+        json={"status": "applied"},
+    )
+    assert applied.status_code in (200, 201), applied.text
+    for _ in range(3):  # three more founders behind the pair: still too few
+        fan = await make_user()
+        for item in (x, z):
+            await client.put(f"{API}/opportunities/{item['id']}/save", headers=fan.headers)
+    for _ in range(4):  # y is as popular as z
+        await client.put(f"{API}/opportunities/{y['id']}/save", headers=(await make_user()).headers)
+    similar = (await client.get(f"{API}/opportunities/{x['id']}/similar")).json()
+    assert {e["item"]["id"] for e in similar["items"]} == {y["id"], z["id"]}
+    for entry in similar["items"]:
+        assert "Founders who saved this also saved it" not in entry["because"]
+    # nor does a founder's own ranking lean on them (y and z differ only by that)
+    await put_profile(client, entrepreneur)
+    await client.put(f"{API}/opportunities/{x['id']}/save", headers=entrepreneur.headers)
+    page = await recommended(client, entrepreneur)
+    scores = {e["item"]["id"]: e["score"] for e in page["items"]}
+    assert abs(scores[y["id"]] - scores[z["id"]]) < 0.05, scores
 
 
 async def test_rsvps_are_positive_and_events_are_ranked_by_place(
