@@ -276,8 +276,9 @@ async def remove(storage: Storage, media: Media) -> None:
             await storage.delete(name)
     await media.delete()
     for owner in media_owners.all_owners():
-        await owner.model.get_motor_collection().update_many(
-            {owner.field: media.id}, {"$set": {owner.field: None}}
+        await owner.model.get_motor_collection().update_many(  # a new version: ETags move
+            {owner.field: media.id},
+            {"$set": {owner.field: None, "updated_at": utcnow()}, "$inc": {"version": 1}},
         )
 
 

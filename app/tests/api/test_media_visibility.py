@@ -196,6 +196,24 @@ async def test_item_managers_may_delete_a_colleagues_cover(
     assert (await client.get(path)).json()["cover_media_id"] is None
 
 
+async def test_deleting_a_cover_is_a_new_version_of_its_item(
+    client: AsyncClient, partner, staff
+) -> None:
+    """A cache holding the item with its cover must not be told 'not modified'."""
+    org = await make_org(client, partner)
+    item = await make_opportunity(client, partner, org["id"], publish_as=staff)
+    path = f"{API}/opportunities/{item['id']}"
+    media = (await client.put(f"{path}/cover", headers=partner.headers, files=FILES)).json()
+    before = await client.get(path)
+    assert before.json()["cover_media_id"] == media["id"]
+    gone = await client.delete(f"{API}/media/{media['id']}", headers=partner.headers)
+    assert gone.status_code == 204
+    after = await client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.json()["cover_media_id"] is None
+    assert after.headers["etag"] != before.headers["etag"]
+
+
 async def test_owner_gone_leaves_the_file_to_its_uploader(
     client: AsyncClient, partner, admin, make_user
 ) -> None:
