@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import pycountry
 
@@ -38,18 +38,7 @@ Criterion = Literal[
     "interests",
 ]
 CRITERIA: dict[Kind, tuple[Criterion, ...]] = {
-    "opportunity": (
-        "industries",
-        "stage",
-        "location",
-        "target_communities",
-        "years_in_business",
-        "team_size",
-        "revenue_band",
-        "amount",
-        "sdgs",
-        "interests",
-    ),
+    "opportunity": get_args(Criterion),  # every criterion, in the order reasons are listed
     "event": ("industries", "location", "target_communities", "sdgs", "interests"),
 }
 STAGES = {
