@@ -110,6 +110,6 @@ async def list_profiles(
     if country:
         filters["country"] = country
     if industry:
-        await reference.validate(ReferenceKind.industries, [industry], "industry")
+        await reference.validate(ReferenceKind.industries, [industry], "industry", where="query")
         filters["industries"] = industry
     return await paginate(Profile, filters, SORT, query.page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from typing import Literal
 
 from pymongo.errors import DuplicateKeyError
 
@@ -16,6 +17,7 @@ from app.services import audit
 from app.services.auth import Principal
 
 ENTITY = "reference"
+Where = Literal["body", "query"]
 
 
 async def list_items(
@@ -74,8 +76,12 @@ async def retire(actor: Principal, kind: ReferenceKind, slug: str) -> ReferenceI
     return await update(actor, kind, slug, ReferenceUpdate(active=False))
 
 
-async def validate(kind: ReferenceKind, slugs: Iterable[str], field: str) -> list[str]:
-    """Return `slugs` de-duplicated, or 422 naming every unknown or retired slug."""
+async def validate(
+    kind: ReferenceKind, slugs: Iterable[str], field: str, *, where: Where = "body"
+) -> list[str]:
+    """Return `slugs` de-duplicated, or 422 naming every unknown or retired slug. `field`
+    is its path in the body (dotted when nested) or the query parameter's name
+    (`where="query"`): each detail's `loc` is where the client sent it."""
     wanted = list(dict.fromkeys(slugs))
     if not wanted:
         return []
@@ -85,7 +91,7 @@ async def validate(kind: ReferenceKind, slugs: Iterable[str], field: str) -> lis
             {"kind": kind.value, "slug": {"$in": wanted}, "active": True}, {"slug": 1}
         )
     }
-    return _judged(kind, wanted, found, field)
+    return _judged(kind, wanted, found, field, where)
 
 
 class ActiveSlugs:
@@ -107,19 +113,24 @@ class ActiveSlugs:
     def has(self, kind: ReferenceKind, slug: str) -> bool:
         return slug in self.slugs.get(kind, set())
 
-    async def validate(self, kind: ReferenceKind, slugs: Iterable[str], field: str) -> list[str]:
+    async def validate(
+        self, kind: ReferenceKind, slugs: Iterable[str], field: str, *, where: Where = "body"
+    ) -> list[str]:
         wanted = list(dict.fromkeys(slugs))
-        return _judged(kind, wanted, self.slugs.get(kind, set()), field) if wanted else []
+        found = self.slugs.get(kind, set())
+        return _judged(kind, wanted, found, field, where) if wanted else []
 
 
-def _judged(kind: ReferenceKind, wanted: list[str], found: set[str], field: str) -> list[str]:
+def _judged(
+    kind: ReferenceKind, wanted: list[str], found: set[str], field: str, where: Where
+) -> list[str]:
     unknown = [s for s in wanted if s not in found]
     if unknown:
         raise ValidationFailed(
             f"Unknown {kind.value}: {', '.join(unknown)}.",
             code="UNKNOWN_REFERENCE",
             details=[
-                {"loc": ["body", field], "msg": f"unknown {kind.value} slug", "input": s}
+                {"loc": [where, *field.split(".")], "msg": f"unknown {kind.value} slug", "input": s}
                 for s in unknown
             ],
         )

@@ -64,7 +64,7 @@ async def _common_clauses(kind: CatalogueKind[T], query: CatalogueQuery) -> list
     wanted += [(getattr(query, name), ref_kind, name) for name, ref_kind in REFERENCE_LISTS]
     for values, ref_kind, path in wanted:
         if values:
-            await reference.validate(ref_kind, values, path)
+            await reference.validate(ref_kind, values, path, where="query")
             clauses.append({path: {"$in": list(dict.fromkeys(values))}})
     if query.organisation:
         # By id or slug; an unknown one simply matches nothing.

@@ -84,7 +84,7 @@ async def check_references(kind: SearchKind, query: BaseModel) -> None:
     for name, ref_kind in REFERENCES:
         values = getattr(query, name)
         if values:
-            await reference.validate(ref_kind or TYPE_KIND[kind], values, name)
+            await reference.validate(ref_kind or TYPE_KIND[kind], values, f"query.{name}")
 
 
 def stored_params(query: BaseModel) -> dict[str, Any]:

@@ -120,3 +120,32 @@ async def test_unknown_and_retired_slugs_rejected_on_documents(
         json=opportunity_body(org["id"], type="lottery"),
     )
     assert_error(wrong_type, 422, "UNKNOWN_REFERENCE")
+
+
+async def test_unknown_slug_details_point_where_the_client_sent_it(
+    client: AsyncClient, partner, entrepreneur
+) -> None:
+    """A form maps `details[].loc` to its fields: a query parameter is `query`, a saved
+    search's `query.type` is in the body's `query`, a document field is in the body."""
+
+    async def locs(response) -> set[tuple[str, ...]]:
+        assert_error(response, 422, "UNKNOWN_REFERENCE")
+        return {tuple(d["loc"]) for d in response.json()["error"]["details"]}
+
+    h = entrepreneur.headers
+    listed = await client.get("/api/v1/opportunities", params={"type": "lottery"})
+    assert await locs(listed) == {("query", "type")}
+    events = await client.get("/api/v1/events", params={"target_communities[]": "pirates"})
+    assert await locs(events) == {("query", "target_communities")}
+    profiles = await client.get("/api/v1/profiles", headers=h, params={"industry": "space-mining"})
+    assert await locs(profiles) == {("query", "industry")}
+    saved = await client.post(
+        "/api/v1/me/saved-searches",
+        headers=h,
+        json={"name": "x", "kind": "opportunity", "query": {"type": ["lottery"]}},
+    )
+    assert await locs(saved) == {("body", "query", "type")}
+    org = await make_org(client, partner)
+    body = opportunity_body(org["id"], industries=["space-mining"])
+    created = await client.post("/api/v1/opportunities", headers=partner.headers, json=body)
+    assert await locs(created) == {("body", "industries")}

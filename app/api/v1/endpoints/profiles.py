@@ -84,11 +84,16 @@ add_attach_route(
 )
 
 
-@router.get("", operation_id="profiles_list")
+@router.get(
+    "",
+    operation_id="profiles_list",
+    responses=error_responses(422, codes={422: ["UNKNOWN_REFERENCE"]}),
+)
 async def list_profiles(
     principal: OptionalUser, query: Annotated[ProfileQuery, Query()]
 ) -> ProfilePage:
-    """Public profiles (and members-only ones for signed-in users)."""
+    """Public profiles (and members-only ones for signed-in users); `industry` must be an
+    active industry slug."""
     items, cursor, total = await profile_service.list_profiles(principal, query)
     return ProfilePage(
         items=[
