@@ -13,7 +13,17 @@ from app.core.config import Settings
 from app.core.ratelimit import POLICY_HEADER, RATE_LIMIT_HEADERS
 
 ALLOW_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Request-ID"]
+# Every request header an operation reads (a test walks the spec's header parameters):
+# `Last-Event-ID` is how a fetch-based EventSource (one that can send Authorization)
+# resumes the notification stream.
+ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "Last-Event-ID",
+    "X-Request-ID",
+]
 # What a page's script may read from a response (beyond the CORS-safelisted ones).
 EXPOSE_HEADERS = [
     "ETag",
