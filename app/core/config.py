@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,10 @@ class Environment(StrEnum):
 class StorageBackend(StrEnum):
     local = "local"
     azure = "azure"
+
+
+# A serialized origin as browsers send it (RFC 6454): lower-case scheme and host, a port.
+_ORIGIN = re.compile(r"https?://(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?")
 
 
 def _split_csv(value: object) -> object:
@@ -200,6 +205,21 @@ class Settings(BaseSettings):
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        """Browsers send an origin as `scheme://host[:port]` and it is matched exactly: a
+        trailing slash or a path never matches (every cross-origin call fails), and `null`
+        (sandboxed iframes, `file:` and `data:` pages: anyone's) must never be trusted."""
+        value = [origin.lower() for origin in value]  # what browsers send
+        for origin in value:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"CORS_ORIGINS entry {origin!r} is not an origin: scheme://host[:port], "
+                    "without path or trailing slash ('null' is never allowed)"
+                )
+        return value
 
     @field_validator("first_admin_email")
     @classmethod

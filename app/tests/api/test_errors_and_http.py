@@ -109,6 +109,26 @@ async def test_cors_preflight_unknown_origin(client: AsyncClient) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "null",  # sandboxed iframes, file: and data: pages — anyone's
+        "https://app.example.org/",  # never matches: browsers send no trailing slash
+        "https://app.example.org/spa",
+        "app.example.org",
+        "https://*.example.org",
+    ],
+)
+def test_cors_origins_must_be_origins(origin: str) -> None:
+    with pytest.raises(ValueError, match="is not an origin"):
+        make_settings(cors_origins=f"http://localhost:5173,{origin}")
+
+
+def test_cors_origins_are_matched_as_browsers_send_them() -> None:
+    settings = make_settings(cors_origins="https://App.Example.org, http://[::1]:5173")
+    assert settings.cors_origins == ["https://app.example.org", "http://[::1]:5173"]
+
+
 def test_wildcard_origin_with_credentials_refused() -> None:
     with pytest.raises(ValueError, match="cannot be combined"):
         make_settings(cors_origins="*", cors_allow_credentials=True)
