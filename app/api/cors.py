@@ -32,6 +32,7 @@ EXPOSE_HEADERS = [
     "X-Request-ID",
     "Content-Disposition",
     "WWW-Authenticate",
+    "Allow",  # what a 405 (and OPTIONS without a preflight) says the resource takes
     *RATE_LIMIT_HEADERS,
     POLICY_HEADER,
 ]

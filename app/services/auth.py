@@ -39,7 +39,12 @@ def invalid_credentials() -> Unauthorized:
 
 
 def invalid_token(message: str = "The token is invalid or expired.") -> Unauthorized:
-    return Unauthorized(message, code="INVALID_TOKEN")
+    """RFC 6750 §3.1: a token was presented and refused (a missing one is plain `Bearer`)."""
+    return Unauthorized(
+        message,
+        code="INVALID_TOKEN",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,7 +200,7 @@ async def test_hostile_tokens_are_401(client: AsyncClient, settings: Settings) -
         response = await client.get("/api/v1/users/me", headers=bearer(token))
         assert response.status_code == 401, name
         assert response.json()["error"]["code"] == "INVALID_TOKEN", name
-        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"', name
 
 
 async def test_access_token_as_refresh_is_401(client: AsyncClient) -> None:
@@ -215,6 +215,7 @@ async def test_missing_token_is_401(client: AsyncClient) -> None:
     response = await client.get("/api/v1/users/me")
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "NOT_AUTHENTICATED"
+    assert response.headers["www-authenticate"] == "Bearer"  # no token: no error attribute
 
 
 async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> None:

@@ -69,6 +69,7 @@ async def test_allowed_origin_reads_every_response(
         "x-request-id",
         "content-disposition",
         "www-authenticate",
+        "allow",
         "ratelimit-limit",
         "ratelimit-remaining",
         "ratelimit-reset",
@@ -76,6 +77,8 @@ async def test_allowed_origin_reads_every_response(
     }
     if status >= 400:
         assert response.json()["error"]["code"]  # the page can read why
+    if status == 405:
+        assert "GET" in response.headers["allow"]  # and which methods would do
 
 
 @pytest.mark.parametrize(

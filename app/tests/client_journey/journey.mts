@@ -253,7 +253,7 @@ let tabs: [TokenPair, TokenPair];
     });
     expectStatus(me.response, 401, "after logout", me.error);
     expectError(me.error, "INVALID_TOKEN", "after logout");
-    check(me.response.headers.get("WWW-Authenticate") === "Bearer", "401: WWW-Authenticate");
+    check(me.response.headers.get("WWW-Authenticate") === 'Bearer error="invalid_token"', "401: WWW-Authenticate");
   }
   const again = await api.POST("/api/v1/auth/refresh", {
     body: { refresh_token: tabB.refresh_token },
