@@ -4,7 +4,7 @@ per criterion), a single match, "more like this", and an opportunity's audience.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from pydantic import BaseModel, Field
 
@@ -188,8 +188,8 @@ class RecommendedOpportunity(BaseModel):
 class RecommendedEvent(BaseModel):
     item: EventCard
     score: float = Field(ge=0, le=1, description="How well it fits you, 0–1.")
-    eligible: bool
-    reasons: list[ReasonRead]
+    eligible: bool = Field(description="No eligibility rule is known to exclude you.")
+    reasons: list[ReasonRead] = Field(description="One per criterion, in a fixed order.")
 
 
 class RecommendationFacts(BaseModel):
@@ -230,34 +230,34 @@ def _facts(found: Recommendations) -> dict[str, Any]:
     }
 
 
-class RecommendedOpportunityPage(Page[RecommendedOpportunity], RecommendationFacts):
+class _RecommendedPage(RecommendationFacts):
+    """`of` for both kinds' pages: each names its row and card models."""
+
+    row: ClassVar[Any]  # RecommendedOpportunity | RecommendedEvent
+    card: ClassVar[Any]  # OpportunityCard | EventCard
+
     @classmethod
-    def of(cls, found: Recommendations) -> RecommendedOpportunityPage:
+    def of(cls, found: Recommendations) -> Self:
         items = [
-            RecommendedOpportunity.model_construct(
-                item=OpportunityCard.of(r.item),
+            cls.row.model_construct(
+                item=cls.card.of(r.item),
                 score=r.score,
                 eligible=r.eligible,
                 reasons=[ReasonRead.of(x) for x in r.reasons],
             )
             for r in found.items
         ]
-        return cls.model_construct(items=items, **_facts(found))
+        return cast(Self, cls.model_construct(items=items, **_facts(found)))
 
 
-class RecommendedEventPage(Page[RecommendedEvent], RecommendationFacts):
-    @classmethod
-    def of(cls, found: Recommendations) -> RecommendedEventPage:
-        items = [
-            RecommendedEvent.model_construct(
-                item=EventCard.of(r.item),
-                score=r.score,
-                eligible=r.eligible,
-                reasons=[ReasonRead.of(x) for x in r.reasons],
-            )
-            for r in found.items
-        ]
-        return cls.model_construct(items=items, **_facts(found))
+class RecommendedOpportunityPage(Page[RecommendedOpportunity], _RecommendedPage):
+    row = RecommendedOpportunity
+    card = OpportunityCard
+
+
+class RecommendedEventPage(Page[RecommendedEvent], _RecommendedPage):
+    row = RecommendedEvent
+    card = EventCard
 
 
 class MatchRead(BaseModel):
@@ -305,30 +305,30 @@ class SimilarEvent(BaseModel):
     because: list[str]
 
 
-class SimilarOpportunityPage(Page[SimilarOpportunity]):
+class _SimilarPage(BaseModel):
+    """`of` for both kinds' pages: each names its row and card models."""
+
+    row: ClassVar[Any]  # SimilarOpportunity | SimilarEvent
+    card: ClassVar[Any]  # OpportunityCard | EventCard
+
     @classmethod
-    def of(cls, found: tuple[list[SimilarItem], str | None, int | None]) -> SimilarOpportunityPage:
+    def of(cls, found: tuple[list[SimilarItem], str | None, int | None]) -> Self:
         items, cursor, total = found
         rows = [
-            SimilarOpportunity.model_construct(
-                item=OpportunityCard.of(s.item), score=s.score, because=because(s)
-            )
+            cls.row.model_construct(item=cls.card.of(s.item), score=s.score, because=because(s))
             for s in items
         ]
-        return cls.model_construct(items=rows, next_cursor=cursor, total=total)
+        return cast(Self, cls.model_construct(items=rows, next_cursor=cursor, total=total))
 
 
-class SimilarEventPage(Page[SimilarEvent]):
-    @classmethod
-    def of(cls, found: tuple[list[SimilarItem], str | None, int | None]) -> SimilarEventPage:
-        items, cursor, total = found
-        rows = [
-            SimilarEvent.model_construct(
-                item=EventCard.of(s.item), score=s.score, because=because(s)
-            )
-            for s in items
-        ]
-        return cls.model_construct(items=rows, next_cursor=cursor, total=total)
+class SimilarOpportunityPage(Page[SimilarOpportunity], _SimilarPage):
+    row = SimilarOpportunity
+    card = OpportunityCard
+
+
+class SimilarEventPage(Page[SimilarEvent], _SimilarPage):
+    row = SimilarEvent
+    card = EventCard
 
 
 class OverallCounts(BaseModel):
