@@ -15,6 +15,7 @@ from httpx import ASGITransport, AsyncClient
 from app.core.config import Settings
 from app.main import create_app
 from app.tests import contract, databases, factories
+from app.tests.net import free_port
 from app.tests.redis_server import redis_url  # noqa: F401 - a session fixture
 
 
@@ -117,14 +118,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="  # Azurite's published development key (emulator only)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
     import shutil
@@ -137,7 +130,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Any:
     binary = root / "node_modules" / ".bin" / "azurite-blob"
     if not binary.exists() or shutil.which("node") is None:
         pytest.fail("Azurite is not installed: run `npm ci` (make test does)")
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("azurite")
     process = subprocess.Popen(  # noqa: S603 - our own pinned npm binary
         [

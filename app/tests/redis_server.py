@@ -17,11 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from app.tests.net import free_port
 
 
 def _answers_ping(port: int) -> bool:
@@ -45,7 +41,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("RUNWEI_REQUIRE_REDIS"):
             pytest.fail(f"RUNWEI_REQUIRE_REDIS is set but Redis is missing: {reason}")
         pytest.skip(reason)
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(  # noqa: S603 - the system's redis-server, fixed arguments
         [

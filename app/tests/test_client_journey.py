@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from app.tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = Path(__file__).resolve().parent / "client_journey"
@@ -33,12 +34,6 @@ def run(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[
         timeout=timeout,
         check=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +60,7 @@ def compiled_client() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """The app as `make run` serves it (embedded database, demo data), on a free port."""
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("journey")
     env = {
         **os.environ,

@@ -9,7 +9,6 @@ bad input must always be a clear 4xx. Bounded (examples per operation, fixed see
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from app.tests import databases
+from app.tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -35,15 +35,9 @@ EXCLUDED = (
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     settings = {
         "RATE_LIMIT_ENABLED": "false",
         "LOG_LEVEL": "ERROR",

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from app.tests import databases
+from app.tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 MIB = 1024 * 1024
@@ -34,16 +35,10 @@ class Server:
     token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("drain")
-    port = _free_port()
+    port = free_port()
     settings = {
         "ENVIRONMENT": "test",
         "SEED_DEMO_DATA": "false",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from app.core.ratelimit import resolve_client_ip
 from app.main import create_app
 from app.serve import server_options
 from app.tests.conftest import make_settings
+from app.tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 FORGOT = "/api/v1/auth/forgot-password"
@@ -96,12 +96,6 @@ async def test_forwarded_for_from_a_trusted_proxy_is_the_client(app: FastAPI) ->
 # --- the real server, as `make run` and the container start it ---------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def make_run_options() -> dict[str, Any]:
     """uvicorn's options from the Makefile's `run` recipe, parsed by uvicorn's own CLI."""
     makefile = (ROOT / "Makefile").read_text()
@@ -124,7 +118,7 @@ def container_options() -> dict[str, Any]:
 
 @asynccontextmanager
 async def running_server(options: dict[str, Any], **settings: Any) -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     app = create_app(make_settings(**settings))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)

@@ -14,7 +14,6 @@ import asyncio
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from app.core.security import TokenType, create_token
 from app.tests.conftest import make_settings
 from app.tests.factories import UserWithToken
 from app.tests.failing_app import LOCAL_MARKER, PREFIX, add_failing_routes
+from app.tests.net import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
@@ -225,12 +225,6 @@ def test_redaction_of_free_text() -> None:
 # --- under a real uvicorn ------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("log_format", ["console", "json"])
 async def test_real_server_logs_each_failure_once_and_keeps_serving(
     log_format: str, tmp_path: Path
@@ -238,7 +232,7 @@ async def test_real_server_logs_each_failure_once_and_keeps_serving(
     """uvicorn's own loggers go through our processors; a failure is logged by our
     middleware only (not again as "Exception in ASGI application"), redacted and bounded,
     while /health/live keeps answering."""
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path / "server.log"
     env = {
         **os.environ,

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -20,6 +18,7 @@ from app.tasks.claims import DueQueue
 from app.tests.engagement.helpers import API, give, outbox
 from app.tests.errors import assert_error
 from app.tests.factories import make_event, make_org
+from app.tests.net import Inbox, free_port
 
 PREFS = f"{API}/me/notification-preferences"
 
@@ -188,22 +187,7 @@ async def test_previews_are_for_admins_and_known_templates(client, admin, staff)
     )
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-SMTP_PORT = _free_port()
+SMTP_PORT = free_port()
 
 
 @pytest.fixture

@@ -3,32 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from httpx import AsyncClient
 
 from app.models.email import OutboxEmail
+from app.tests.net import Inbox, free_port
 
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-SMTP_PORT = _free_port()
+SMTP_PORT = free_port()
 
 
 @pytest.fixture

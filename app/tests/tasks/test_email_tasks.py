@@ -5,7 +5,6 @@ redelivered — in the outbox and over SMTP."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from typing import Any
 
@@ -21,13 +20,8 @@ from app.services import auth
 from app.tasks import email as email_tasks
 from app.tasks.runtime import TaskRuntime
 from app.tests.factories import make_user
+from app.tests.net import free_port
 from app.tests.tasks.conftest import FAST_REDIS, Engine, engine_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class FlakyInbox:
@@ -46,7 +40,7 @@ class FlakyInbox:
         return "250 OK"
 
 
-SMTP_PORT = _free_port()
+SMTP_PORT = free_port()
 
 
 @pytest.fixture
@@ -155,7 +149,7 @@ async def test_the_api_only_enqueues_the_worker_sends(redis_url: str, tmp_path: 
 async def test_an_unreachable_broker_does_not_fail_the_request(
     tmp_path: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    settings = engine_settings("redis", tmp_path, f"redis://127.0.0.1:{_free_port()}/0")
+    settings = engine_settings("redis", tmp_path, f"redis://127.0.0.1:{free_port()}/0")
     app = create_app(settings)  # the API starts without Redis: it only needs it to enqueue
     async with LifespanManager(app):
         from httpx import ASGITransport, AsyncClient

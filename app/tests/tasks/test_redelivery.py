@@ -32,6 +32,7 @@ from app.core.config import Settings
 from app.core.logging import configure_logging
 from app.db.session import connect
 from app.tasks.runtime import TaskRuntime
+from app.tests.net import free_port
 from app.tests.tasks import sample
 from app.tests.tasks.conftest import FAST_REDIS, engine_settings, produced, runs
 
@@ -168,7 +169,7 @@ async def test_a_worker_killed_mid_task_is_replaced_and_nothing_is_produced_twic
 async def test_an_idle_worker_stops_at_once_on_sigterm_and_answers_health_checks(
     settings: Settings, tmp_path: Path, worker_processes: list[WorkerProcess]
 ) -> None:
-    port = _free_port()
+    port = free_port()
     worker = WorkerProcess(settings, tmp_path, WORKER_HEALTH_PORT=str(port))
     worker_processes.append(worker)
     await worker.wait_for_log("worker_started")
@@ -253,21 +254,13 @@ def _get_status(url: str) -> int:
         return int(response.status)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_a_worker_survives_redis_restarting(tmp_path: Path) -> None:
     """Redis goes away (a failover, a restart that lost the stream): the worker waits, then
     reconnects, re-creates its consumer group and runs what is enqueued next."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("needs redis-server on PATH to restart a private one")
-    port = _free_port()
+    port = free_port()
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(  # noqa: S603 - the system's redis-server, fixed arguments
