@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 
 from app.tests.failing_app import PREFIX, add_failing_routes
 
@@ -40,6 +40,15 @@ def failing(app: FastAPI) -> FastAPI:
     return app
 
 
+async def _send(
+    client: AsyncClient, origin: str, method: str, url: str, extra: dict[str, Any]
+) -> Response:
+    """One case's request from `origin` (a case may add headers of its own)."""
+    extra = dict(extra)
+    headers = {"Origin": origin, **extra.pop("headers", {})}
+    return await client.request(method, url, headers=headers, **extra)
+
+
 @pytest.mark.parametrize(
     ("what", "method", "url", "extra", "status"), CASES, ids=[c[0] for c in CASES]
 )
@@ -52,9 +61,7 @@ async def test_allowed_origin_reads_every_response(
     extra: dict[str, Any],
     status: int,
 ) -> None:
-    extra = dict(extra)
-    headers = {"Origin": ALLOWED, **extra.pop("headers", {})}
-    response = await client.request(method, url, headers=headers, **extra)
+    response = await _send(client, ALLOWED, method, url, extra)
     assert response.status_code == status, response.text
     assert response.headers["access-control-allow-origin"] == ALLOWED
     assert response.headers["access-control-allow-credentials"] == "true"
@@ -93,9 +100,7 @@ async def test_hostile_origin_gets_no_cors_headers(
     extra: dict[str, Any],
     status: int,
 ) -> None:
-    extra = dict(extra)
-    headers = {"Origin": HOSTILE, **extra.pop("headers", {})}
-    response = await client.request(method, url, headers=headers, **extra)
+    response = await _send(client, HOSTILE, method, url, extra)
     assert response.status_code == status
     # Without Access-Control-Allow-Origin the browser hides the response from the page.
     assert "access-control-allow-origin" not in response.headers
